@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.functional import cached_property
+
+MODERATORS_GROUP = "Moderators"
+
+
+class User(AbstractUser):
+    """A forum member. `date_joined` is when they joined; roles come from groups and flags:
+
+    - member: any active account;
+    - moderator: in the "Moderators" group (created by a data migration, least permissions);
+    - administrator: `is_superuser`.
+    """
+
+    email = models.EmailField("e-mail address", blank=True, default="")
+    display_name = models.CharField(max_length=60, blank=True)
+    bio = models.TextField(max_length=2000, blank=True)
+    location = models.CharField(max_length=100, blank=True)
+    website = models.URLField(max_length=200, blank=True)
+    avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
+    signature = models.CharField(max_length=500, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    post_count = models.PositiveIntegerField(default=0)
+    # Accounts created by an import hold the original author's name and cannot log in
+    # (unusable password) until someone claims them.
+    imported_from = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            # Case-insensitive: "Alice" and "alice" are one person to readers.
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="accounts_user_email_ci_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:profile", kwargs={"username": self.username})
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    @cached_property
+    def is_moderator(self) -> bool:
+        if not self.is_active:
+            return False
+        if self.is_superuser:
+            return True
+        return self.groups.filter(name=MODERATORS_GROUP).exists()

@@ -1,0 +1,19 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path("profile/", views.profile_edit, name="profile_edit"),
+    path("u/<str:username>/", views.profile, name="profile"),
+]
+
+# Django's own login, logout and password views, un-namespaced as Django expects them.
+auth_patterns = [
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("django.contrib.auth.urls")),
+]

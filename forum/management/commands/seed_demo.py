@@ -1,0 +1,150 @@
+"""Demo content so a newcomer sees a living forum. Safe to run again: it adds what is missing."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import MODERATORS_GROUP, User
+from forum import services
+from forum.models import Category, Thread
+
+DEMO_PASSWORD = "stoa-demo-password"  # noqa: S105 (printed for the demo, by design)
+
+USERS = [
+    # username, display name, bio, role
+    ("admin", "Ada Admin", "Keeps the lights on.", "admin"),
+    ("moderator", "Mo Derator", "Moderator. Be kind.", "moderator"),
+    ("alice", "Alice", "Marathoner, coffee snob.", "member"),
+    ("bruno", "Bruno", "Powerlifting since 2015.", "member"),
+    ("chen", "Chen", "Strength coach for teenage athletes.", "member"),
+    ("dana", "Dana", "Physiotherapist. Not your physio.", "member"),
+]
+
+CATEGORIES = [
+    ("General training", "general-training", "Programming, technique and everything in between."),
+    ("Running", "running", "From couch-to-5k to ultras."),
+    ("Nutrition", "nutrition", "Fuelling, body composition, recipes."),
+    ("Injuries & recovery", "injuries", "Share experience. For diagnosis, see a professional."),
+    ("Physiotherapists' corner", "physio-corner", "Clinical talk among professionals."),
+]
+
+THREADS = [
+    (
+        "general-training",
+        "bruno",
+        "How do I stop my lower back rounding on deadlifts?",
+        "Pulling 180 kg for triples and my lower back rounds on the last rep. Form checks "
+        "welcome: should I drop the weight or add more **RDLs**?",
+        [
+            (
+                "chen",
+                "Film from the side. Usually it's the start position: hips too low, bar "
+                "drifting forward. Brace harder before you pull the slack out.",
+            ),
+            ("alice", "I dropped 10% and added paused deadlifts for a block. Fixed it for me."),
+        ],
+    ),
+    (
+        "running",
+        "alice",
+        "Sharp pain in my mid back for days, any ideas?",
+        "I've had a sharp pain between my shoulder blades for five days, worse when I breathe "
+        "in deeply after my long runs. Stretching doesn't help. What could it be, and should I "
+        "see a doctor?",
+        [
+            (
+                "dana",
+                "Pain on deep breathing is worth getting checked in person, please don't "
+                "wait on a forum for that.",
+            ),
+        ],
+    ),
+    (
+        "nutrition",
+        "chen",
+        "Carbs before a morning 10k?",
+        "Race starts at 8am. I usually train fasted. A banana and coffee enough, or oats?",
+        [
+            ("alice", "Banana + coffee 60-90 minutes before has worked for me for years."),
+            ("bruno", "Practise it in training first, never try anything new on race day."),
+        ],
+    ),
+    (
+        "injuries",
+        "chen",
+        "My athlete's knee swells after practice: what could it be?",
+        "One of my 16-year-old sprinters gets a swollen, warm knee after every session for two "
+        "weeks now, no fall that she remembers. Is this normal growing pains or something to "
+        "worry about?",
+        [
+            (
+                "dana",
+                "Swelling that keeps coming back needs a proper assessment. Get her seen "
+                "by a sports doctor or physio before the next block.",
+            ),
+        ],
+    ),
+    (
+        "general-training",
+        "alice",
+        "Post your PRs of the week",
+        "Ran a 5k in 22:41 on Saturday, first time under 23 minutes!",
+        [
+            ("bruno", "Nice one! Hit 200 kg deadlift for a single, finally."),
+            ("chen", "Congrats both. My squad had three PBs at the county meet."),
+        ],
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo users, categories and threads (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        moderators, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
+        users: dict[str, User] = {}
+        for username, display_name, bio, role in USERS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "display_name": display_name,
+                    "bio": bio,
+                    "email": f"{username}@example.com",
+                    "is_staff": role in {"admin", "moderator"},
+                    "is_superuser": role == "admin",
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            if role == "moderator":
+                user.groups.add(moderators)
+            users[username] = user
+
+        for position, (name, slug, description) in enumerate(CATEGORIES):
+            Category.objects.get_or_create(
+                slug=slug,
+                defaults={"name": name, "description": description, "position": position},
+            )
+
+        created_threads = 0
+        for slug, author, title, body, replies in THREADS:
+            category = Category.objects.get(slug=slug)
+            if Thread.objects.filter(category=category, title=title).exists():
+                continue
+            thread = services.thread_create(
+                author=users[author], category=category, title=title, body=body
+            )
+            for username, text in replies:
+                services.post_reply(author=users[username], thread=thread, body=text)
+            created_threads += 1
+
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready ({created_threads} new threads). Log in as alice, bruno, chen, "
+                f"dana, moderator or admin with the password: {DEMO_PASSWORD}"
+            )
+        )

@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0, help_text="Lower comes first.")
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("forum:category", kwargs={"slug": self.slug})
+
+
+class Thread(models.Model):
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="threads")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, allow_unicode=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="threads"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    last_activity = models.DateTimeField(default=timezone.now)
+    # Visible posts only: what readers count. Hidden and deleted posts keep their numbers.
+    post_count = models.PositiveIntegerField(default=0)
+    # The highest number handed out so far; never goes down, so numbers are never reused.
+    last_number = models.PositiveIntegerField(default=0)
+    is_pinned = models.BooleanField(default=False)
+    is_locked = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_pinned", "-last_activity", "-id"]
+        indexes = [
+            models.Index(
+                fields=["category", "-is_pinned", "-last_activity", "-id"],
+                name="forum_thread_listing_idx",
+            ),
+            models.Index(fields=["-last_activity", "-id"], name="forum_thread_activity_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("forum:thread", kwargs={"pk": self.pk, "slug": self.slug})
+
+
+class Post(models.Model):
+    class State(models.TextChoices):
+        VISIBLE = "visible", "Visible"
+        HIDDEN = "hidden", "Hidden by a moderator"
+        DELETED = "deleted", "Deleted by its author"
+
+    thread = models.ForeignKey(Thread, on_delete=models.PROTECT, related_name="posts")
+    number = models.PositiveIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
+    )
+    source = models.TextField(help_text="Markdown source as the author wrote it.")
+    html = models.TextField(help_text="Sanitised HTML rendered from the source at write time.")
+    created = models.DateTimeField(default=timezone.now)
+    edited = models.DateTimeField(null=True, blank=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    edit_count = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.VISIBLE)
+    state_changed = models.DateTimeField(null=True, blank=True)
+    state_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["thread_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["thread", "number"], name="forum_post_thread_number"),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1), name="forum_post_number_gte_1"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["author", "-created"], name="forum_post_author_idx"),
+            models.Index(fields=["-created"], name="forum_post_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.thread_id}#{self.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("forum:post", kwargs={"pk": self.pk})
+
+    @property
+    def is_visible(self) -> bool:
+        return self.state == self.State.VISIBLE
+
+
+class PostRevision(models.Model):
+    """An earlier version of a post, kept on every edit. Revision 1 is the original text;
+    `editor` wrote that version and `created` is when it was written."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    source = models.TextField()
+    html = models.TextField()
+    editor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["post_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "number"], name="forum_revision_post_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post} r{self.number}"
+
+
+class Quote(models.Model):
+    """A quote of one post inside another, kept as data so it can be checked at render time."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="quotes")
+    source = models.ForeignKey(
+        Post, on_delete=models.PROTECT, null=True, blank=True, related_name="quoted_by"
+    )
+    # The source's edit_count when the quote was taken: a later edit means "edited since".
+    source_edit_count = models.PositiveIntegerField(default=0)
+    username = models.CharField(max_length=150)
+    excerpt = models.TextField()
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["post_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "position"], name="forum_quote_post_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post} quotes {self.source_id}"
+
+
+class Subscription(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="subscriptions")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "thread"], name="forum_subscription_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} -> {self.thread_id}"
+
+
+class ReadMarker(models.Model):
+    """How far a member has read a thread: every post numbered up to `last_read_number`."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="read_markers"
+    )
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="read_markers")
+    last_read_number = models.PositiveIntegerField(default=0)
+    updated = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "thread"], name="forum_readmarker_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.thread_id} to {self.last_read_number}"
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Reply"
+        QUOTE = "quote", "Quote"
+        MENTION = "mention", "Mention"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    created = models.DateTimeField(default=timezone.now)
+    read = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            # One notification per member per post, whatever mix of reply/quote/mention.
+            models.UniqueConstraint(fields=["recipient", "post"], name="forum_notification_once"),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read", "-created"], name="forum_notif_inbox_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id} on {self.post_id}"

@@ -1,0 +1,240 @@
+"""Write operations of the forum. Each one checks permissions and rules before it writes
+anything, runs in one transaction, and keeps counters exact:
+
+- Thread.post_count and User.post_count count visible posts;
+- Thread.last_number hands out post numbers 1..n without gaps or reuse, under the thread's
+  row lock, and UNIQUE(thread, number) backs it up.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import User
+from forum import permissions
+from forum.markup import render_markdown
+from forum.models import Category, Post, PostRevision, Thread
+
+
+def _limits() -> dict:
+    return settings.STOA
+
+
+def clean_body(body: str, *, field: str = "body") -> str:
+    if not isinstance(body, str):
+        raise ValidationError({field: ["Enter some text."]})
+    body = body.replace("\r\n", "\n").replace("\x00", "")
+    if not body.strip():
+        raise ValidationError({field: ["A post cannot be empty."]})
+    limit = _limits()["POST_MAX_LENGTH"]
+    if len(body) > limit:
+        raise ValidationError(
+            {field: [f"A post can hold at most {limit:,} characters (this one has {len(body):,})."]}
+        )
+    return body
+
+
+def clean_title(title: str) -> str:
+    title = " ".join(str(title or "").split())
+    if not title:
+        raise ValidationError({"title": ["A thread needs a title."]})
+    limit = _limits()["TITLE_MAX_LENGTH"]
+    if len(title) > limit:
+        raise ValidationError({"title": [f"A title can hold at most {limit} characters."]})
+    return title
+
+
+def _slug_for(title: str) -> str:
+    return slugify(title)[:200] or "thread"
+
+
+def _lock_thread(thread: Thread) -> Thread:
+    return Thread.objects.select_for_update().get(pk=thread.pk)
+
+
+def _after_post_write(*, post: Post, created: bool) -> None:
+    """What follows every write of a post's text: quotes, mentions, notifications, screening.
+
+    Runs inside the caller's transaction so that a post never exists without them.
+    """
+    from forum.content import post_content_sync
+    from moderation.services import post_screen
+
+    post_content_sync(post=post, created=created)
+    post_screen(post=post)
+
+
+def _create_post(*, thread: Thread, author: User, body: str, created=None) -> Post:
+    """Add a post to a thread whose row the caller holds locked."""
+    now = created or timezone.now()
+    number = thread.last_number + 1
+    post = Post(
+        thread=thread,
+        number=number,
+        author=author,
+        source=body,
+        html=render_markdown(body),
+        created=now,
+    )
+    post.full_clean(exclude=["thread", "author"], validate_unique=False)
+    post.save()
+    thread.last_number = number
+    thread.post_count = F("post_count") + 1
+    thread.last_activity = max(thread.last_activity, now) if thread.pk else now
+    thread.save(update_fields=["last_number", "post_count", "last_activity"])
+    thread.refresh_from_db(fields=["post_count"])
+    User.objects.filter(pk=author.pk).update(post_count=F("post_count") + 1)
+    _after_post_write(post=post, created=True)
+    return post
+
+
+@transaction.atomic
+def thread_create(*, author: User, category: Category, title: str, body: str) -> Thread:
+    if not permissions.can_start_thread(author):
+        raise PermissionDenied("You must be signed in to start a thread.")
+    title = clean_title(title)
+    body = clean_body(body)
+    now = timezone.now()
+    thread = Thread(
+        category=category,
+        title=title,
+        slug=_slug_for(title),
+        author=author,
+        created=now,
+        last_activity=now,
+    )
+    thread.full_clean(exclude=["category", "author"])
+    thread.save()
+    _create_post(thread=thread, author=author, body=body, created=now)
+    return thread
+
+
+@transaction.atomic
+def post_reply(*, author: User, thread: Thread, body: str) -> Post:
+    body = clean_body(body)
+    # Lock first, then check: the thread may have been locked since the caller loaded it.
+    thread = _lock_thread(thread)
+    if not permissions.can_reply(author, thread):
+        if thread.is_locked:
+            raise PermissionDenied("This thread is locked.")
+        raise PermissionDenied("You must be signed in to reply.")
+    return _create_post(thread=thread, author=author, body=body)
+
+
+@transaction.atomic
+def post_edit(*, editor: User, post: Post, body: str) -> Post:
+    body = clean_body(body)
+    post = Post.objects.select_for_update().select_related("thread").get(pk=post.pk)
+    if not permissions.can_edit_post(editor, post):
+        raise PermissionDenied("You cannot edit this post.")
+    if body == post.source:
+        return post
+    # The version being replaced becomes a revision; revision 1 is the original text.
+    PostRevision.objects.create(
+        post=post,
+        number=post.edit_count + 1,
+        source=post.source,
+        html=post.html,
+        editor_id=post.edited_by_id or post.author_id,
+        created=post.edited or post.created,
+    )
+    post.source = body
+    post.html = render_markdown(body)
+    post.edited = timezone.now()
+    post.edited_by = editor
+    post.edit_count += 1
+    post.save(update_fields=["source", "html", "edited", "edited_by", "edit_count"])
+    _after_post_write(post=post, created=False)
+    return post
+
+
+def _set_state(*, post: Post, actor: User, state: str) -> Post:
+    """Move a locked post between states, keeping both visible-post counters exact."""
+    was_visible = post.state == Post.State.VISIBLE
+    post.state = state
+    post.state_changed = timezone.now()
+    post.state_changed_by = actor
+    post.save(update_fields=["state", "state_changed", "state_changed_by"])
+    now_visible = state == Post.State.VISIBLE
+    if was_visible != now_visible:
+        delta = 1 if now_visible else -1
+        Thread.objects.filter(pk=post.thread_id).update(post_count=F("post_count") + delta)
+        User.objects.filter(pk=post.author_id).update(post_count=F("post_count") + delta)
+    return post
+
+
+def _lock_post(post: Post) -> Post:
+    # Thread first, then post: the same order as post_reply, so the two never deadlock.
+    _lock_thread(post.thread)
+    return Post.objects.select_for_update().select_related("thread").get(pk=post.pk)
+
+
+@transaction.atomic
+def post_delete(*, actor: User, post: Post) -> Post:
+    """Soft delete by the author: the text is kept, readers see that it was deleted."""
+    post = _lock_post(post)
+    if not permissions.can_delete_post(actor, post):
+        raise PermissionDenied("You cannot delete this post.")
+    return _set_state(post=post, actor=actor, state=Post.State.DELETED)
+
+
+@transaction.atomic
+def post_hide(*, actor: User, post: Post) -> Post:
+    if not permissions.can_moderate(actor):
+        raise PermissionDenied("Only moderators can hide posts.")
+    post = _lock_post(post)
+    if post.state == Post.State.HIDDEN:
+        return post
+    return _set_state(post=post, actor=actor, state=Post.State.HIDDEN)
+
+
+@transaction.atomic
+def post_restore(*, actor: User, post: Post) -> Post:
+    if not permissions.can_moderate(actor):
+        raise PermissionDenied("Only moderators can restore posts.")
+    post = _lock_post(post)
+    if post.state == Post.State.VISIBLE:
+        return post
+    return _set_state(post=post, actor=actor, state=Post.State.VISIBLE)
+
+
+def _moderated_thread_update(*, actor: User, thread: Thread, **changes) -> Thread:
+    if not permissions.can_moderate(actor):
+        raise PermissionDenied("Only moderators can do this.")
+    thread = _lock_thread(thread)
+    for field, value in changes.items():
+        setattr(thread, field, value)
+    thread.save(update_fields=list(changes))
+    return thread
+
+
+@transaction.atomic
+def thread_lock(*, actor: User, thread: Thread, locked: bool = True) -> Thread:
+    return _moderated_thread_update(actor=actor, thread=thread, is_locked=locked)
+
+
+@transaction.atomic
+def thread_pin(*, actor: User, thread: Thread, pinned: bool = True) -> Thread:
+    return _moderated_thread_update(actor=actor, thread=thread, is_pinned=pinned)
+
+
+@transaction.atomic
+def thread_move(*, actor: User, thread: Thread, category: Category) -> Thread:
+    return _moderated_thread_update(actor=actor, thread=thread, category=category)
+
+
+@transaction.atomic
+def thread_edit_title(*, actor: User, thread: Thread, title: str) -> Thread:
+    title = clean_title(title)
+    thread = _lock_thread(thread)
+    if not permissions.can_edit_thread_title(actor, thread):
+        raise PermissionDenied("You cannot rename this thread.")
+    thread.title = title
+    thread.slug = _slug_for(title)
+    thread.save(update_fields=["title", "slug"])
+    return thread

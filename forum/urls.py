@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.urls import auth_patterns
+from forum import views
+
+forum_patterns = [
+    path("", views.index, name="index"),
+    path("search/", views.search, name="search"),
+    path("c/<slug:slug>/", views.category_detail, name="category"),
+    path("c/<slug:slug>/new/", views.thread_create, name="thread_create"),
+    path("t/<int:pk>/", views.thread_detail, name="thread_short"),
+    path("t/<int:pk>/reply/", views.post_reply, name="reply"),
+    path("t/<int:pk>/<slug:slug>/", views.thread_detail, name="thread"),
+    path("p/<int:pk>/", views.post_detail, name="post"),
+    path("p/<int:pk>/edit/", views.post_edit, name="post_edit"),
+    path("p/<int:pk>/delete/", views.post_delete, name="post_delete"),
+]
+
+urlpatterns = [
+    path("", include((forum_patterns, "forum"))),
+    path("accounts/", include("accounts.urls")),
+    path("accounts/", include(auth_patterns)),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

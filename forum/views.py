@@ -1,0 +1,152 @@
+"""Server-rendered pages for members. Thin: parse input, call a service, render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from forum import permissions, selectors, services
+from forum.forms import PostForm, ThreadForm
+from forum.models import Category, Post, Thread
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "forum/index.html",
+        {
+            "categories": selectors.category_list(),
+            "threads": selectors.thread_list()[: settings.STOA["THREADS_PER_PAGE"]],
+        },
+    )
+
+
+def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    category = get_object_or_404(Category, slug=slug)
+    page = Paginator(
+        selectors.thread_list(category=category), settings.STOA["THREADS_PER_PAGE"]
+    ).get_page(request.GET.get("page"))
+    return render(request, "forum/category.html", {"category": category, "page": page})
+
+
+def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> HttpResponse:
+    thread = get_object_or_404(Thread.objects.select_related("category", "author"), pk=pk)
+    if slug != thread.slug:
+        return redirect(thread, permanent=True)
+    page = Paginator(
+        selectors.thread_posts(thread=thread, user=request.user), settings.STOA["POSTS_PER_PAGE"]
+    ).get_page(request.GET.get("page"))
+    user = request.user
+    for post in page:
+        post.thread = thread
+        post.viewable = permissions.can_view_post(user, post)
+        post.can_edit = permissions.can_edit_post(user, post)
+        post.can_delete = permissions.can_delete_post(user, post)
+    return render(
+        request,
+        "forum/thread.html",
+        {
+            "thread": thread,
+            "page": page,
+            "form": PostForm(),
+            "can_reply": permissions.can_reply(user, thread),
+        },
+    )
+
+
+def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A permalink: the page of the thread that holds the post, at its anchor."""
+    post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
+    page = (post.number - 1) // settings.STOA["POSTS_PER_PAGE"] + 1
+    return redirect(f"{post.thread.get_absolute_url()}?page={page}#post-{post.number}")
+
+
+@login_required
+def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
+    category = get_object_or_404(Category, slug=slug)
+    form = ThreadForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            thread = services.thread_create(
+                author=request.user,
+                category=category,
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return redirect(thread)
+    return render(request, "forum/thread_form.html", {"category": category, "form": form})
+
+
+@login_required
+@require_POST
+def post_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    thread = get_object_or_404(Thread, pk=pk)
+    form = PostForm(request.POST)
+    if form.is_valid():
+        try:
+            post = services.post_reply(
+                author=request.user, thread=thread, body=form.cleaned_data["body"]
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return redirect(post)
+    return render(
+        request, "forum/post_form.html", {"thread": thread, "form": form, "action": "reply"}
+    )
+
+
+@login_required
+def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
+    if not permissions.can_edit_post(request.user, post):
+        raise PermissionDenied
+    form = PostForm(request.POST or None, initial={"body": post.source})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.post_edit(editor=request.user, post=post, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return redirect(post)
+    return render(
+        request,
+        "forum/post_form.html",
+        {"thread": post.thread, "post": post, "form": form, "action": "edit"},
+    )
+
+
+@login_required
+@require_POST
+def post_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
+    services.post_delete(actor=request.user, post=post)
+    messages.success(request, "Your post was deleted.")
+    return redirect(post)
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:200].strip()
+    page = None
+    if query:
+        page = Paginator(
+            selectors.search_posts(user=request.user, query=query), settings.STOA["POSTS_PER_PAGE"]
+        ).get_page(request.GET.get("page"))
+    return render(request, "forum/search.html", {"query": query, "page": page})

@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.utils import timezone
+
+from forum.models import Category, Post
+
+
+class Severity(models.TextChoices):
+    NONE = "none", "None"
+    ADVICE = "advice", "Advice"
+    URGENT = "urgent", "Urgent"
+
+
+class NoticeTemplate(models.Model):
+    """The text of the "refer to a professional" notice, edited by administrators."""
+
+    severity = models.CharField(
+        max_length=10,
+        choices=[(Severity.ADVICE, "Advice"), (Severity.URGENT, "Urgent")],
+        unique=True,
+    )
+    text = models.TextField()
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["severity"]
+
+    def __str__(self) -> str:
+        return f"{self.get_severity_display()} notice"
+
+
+class CategorySettings(models.Model):
+    """Per-category moderation: a physiotherapists' corner may allow clinical talk."""
+
+    category = models.OneToOneField(
+        Category, on_delete=models.CASCADE, related_name="moderation_settings"
+    )
+    notices_enabled = models.BooleanField(default=True)
+    # None: the detector's own threshold. Higher: fewer automatic notices in this category.
+    threshold = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "category moderation settings"
+        verbose_name_plural = "category moderation settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(threshold__isnull=True)
+                | models.Q(threshold__gte=0, threshold__lte=1),
+                name="moderation_threshold_0_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Moderation of {self.category}"
+
+
+class Review(models.Model):
+    """A post's place in the review queue and the moderator's decision about it."""
+
+    class Status(models.TextChoices):
+        CLEAR = "clear", "Not flagged"
+        PENDING = "pending", "Pending review"
+        CONFIRMED = "confirmed", "Confirmed"
+        DISMISSED = "dismissed", "Dismissed"
+
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="review")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CLEAR)
+    flagged = models.BooleanField(default=False)
+    score = models.FloatField(default=0.0)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.NONE)
+    cues = models.JSONField(default=list, blank=True)
+    model_version = models.CharField(max_length=50, blank=True)
+    screened = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "-screened"], name="moderation_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"Review of post {self.post_id}: {self.status}"
+
+
+class Notice(models.Model):
+    class Kind(models.TextChoices):
+        REFER = "refer_professional", "Refer to a professional"
+
+    class Origin(models.TextChoices):
+        DETECTOR = "detector", "Detector"
+        MODERATOR = "moderator", "Moderator"
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.REFER)
+    severity = models.CharField(
+        max_length=10, choices=[(Severity.ADVICE, "Advice"), (Severity.URGENT, "Urgent")]
+    )
+    text = models.TextField()
+    origin = models.CharField(max_length=10, choices=Origin.choices)
+    # A notice a moderator confirmed or added stays whatever the author edits.
+    confirmed = models.BooleanField(default=False)
+    created = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    removed = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["post_id", "created", "id"]
+        constraints = [
+            # At most one live notice of a kind per post.
+            models.UniqueConstraint(
+                fields=["post", "kind"],
+                condition=models.Q(removed__isnull=True),
+                name="moderation_one_live_notice_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on post {self.post_id}"
+
+
+class Report(models.Model):
+    class Reason(models.TextChoices):
+        MEDICAL = "medical", "Asks for medical advice"
+        SPAM = "spam", "Spam"
+        ABUSE = "abuse", "Abuse"
+        OTHER = "other", "Other"
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports"
+    )
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    comment = models.TextField(max_length=1000, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    resolved = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "reporter"], name="moderation_report_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report of post {self.post_id} by {self.reporter_id}"
+
+
+class AuditLogQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionDenied("The audit log cannot be changed.")
+
+    def delete(self):
+        raise PermissionDenied("The audit log cannot be changed.")
+
+
+class AuditLog(models.Model):
+    """Append-only record of every moderation action: who, what, when, before and after."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=50)
+    post = models.ForeignKey(
+        Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    target = models.CharField(max_length=100, blank=True, help_text="model:pk of the object.")
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    objects = AuditLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["-created"], name="moderation_audit_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.created:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied("The audit log cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("The audit log cannot be changed.")

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError
+from django.urls import reverse
+
+from accounts.models import User
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_usernames_and_emails_are_unique_ignoring_case():
+    UserFactory(username="Alice", email="alice@example.com")
+    with pytest.raises(IntegrityError):
+        UserFactory(username="alice", email="other@example.com")
+
+
+def test_emails_are_unique_ignoring_case_but_blank_is_allowed_many_times():
+    UserFactory(email="")
+    UserFactory(email="")
+    UserFactory(email="Bob@Example.com")
+    with pytest.raises(IntegrityError):
+        UserFactory(email="bob@example.com")
+
+
+def test_moderators_group_holds_least_permissions(moderator):
+    assert moderator.is_moderator
+    assert moderator.has_perm("forum.change_post")
+    assert moderator.has_perm("moderation.view_auditlog")
+    assert not moderator.has_perm("forum.delete_post")
+    assert not moderator.has_perm("accounts.change_user")
+    assert not moderator.has_perm("auth.change_group")
+    assert not moderator.has_perm("moderation.change_auditlog")
+
+
+def test_member_is_not_moderator(member):
+    assert not member.is_moderator
+
+
+def test_signup_creates_account_and_logs_in(client):
+    response = client.post(
+        reverse("accounts:signup"),
+        {
+            "username": "newbie",
+            "email": "n@example.com",
+            "password1": "a-long-pass-phrase-9",
+            "password2": "a-long-pass-phrase-9",
+        },
+    )
+    assert response.status_code == 302
+    assert User.objects.filter(username="newbie").exists()
+
+
+def test_profile_page_escapes_member_text(client):
+    user = UserFactory(
+        display_name="<b>x</b>", bio="<script>alert(1)</script>", website="javascript:alert(1)"
+    )
+    content = client.get(user.get_absolute_url()).content
+    assert b"<script>alert(1)</script>" not in content
+    assert b"<b>x</b>" not in content
+    assert b'href="javascript:' not in content
+
+
+def test_non_staff_member_is_denied_admin(client, member):
+    client.force_login(member)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]
+
+
+def test_password_reset_answers_the_same_for_known_and_unknown_email(client, member):
+    known = client.post(reverse("password_reset"), {"email": member.email})
+    unknown = client.post(reverse("password_reset"), {"email": "nobody@example.com"})
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]

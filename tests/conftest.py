@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+
+from forum import services
+from tests.factories import CategoryFactory, UserFactory
+
+
+@pytest.fixture
+def member(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_member(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def moderator(db):
+    return UserFactory(moderator=True)
+
+
+@pytest.fixture
+def category(db):
+    return CategoryFactory()
+
+
+@pytest.fixture
+def make_thread(category):
+    def make(author, *, title="A thread", body="First post.", replies=0, in_category=None):
+        thread = services.thread_create(
+            author=author, category=in_category or category, title=title, body=body
+        )
+        for i in range(replies):
+            services.post_reply(author=author, thread=thread, body=f"Reply {i + 1}")
+        thread.refresh_from_db()
+        return thread
+
+    return make
+
+
+@pytest.fixture
+def thread(member, make_thread):
+    return make_thread(member)

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from forum import services
+from forum.models import Post
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_index_lists_categories_and_threads(client, thread):
+    response = client.get(reverse("forum:index"))
+    assert response.status_code == 200
+    assert thread.title.encode() in response.content
+    assert thread.category.name.encode() in response.content
+
+
+def test_thread_page_shows_posts_and_redirects_wrong_slug(client, thread):
+    response = client.get(thread.get_absolute_url())
+    assert response.status_code == 200
+    assert b"First post." in response.content
+    response = client.get(reverse("forum:thread", kwargs={"pk": thread.pk, "slug": "wrong"}))
+    assert response.status_code == 301
+    assert response["Location"] == thread.get_absolute_url()
+
+
+def test_thread_page_costs_the_same_queries_whatever_its_size(
+    client, member, make_thread, django_assert_num_queries
+):
+    small = make_thread(member, replies=1)
+    big = make_thread(member, replies=15)
+    client.force_login(member)
+    client.get(small.get_absolute_url())  # warm the session and last-seen write
+
+    def count(url):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx)
+
+    assert count(small.get_absolute_url()) == count(big.get_absolute_url())
+
+
+def test_reply_through_the_form(client, member, thread):
+    client.force_login(member)
+    response = client.post(reverse("forum:reply", args=[thread.pk]), {"body": "Web reply"})
+    assert response.status_code == 302
+    assert thread.posts.filter(number=2, source="Web reply").exists()
+
+
+def test_reply_form_errors_are_shown_not_500(client, member, thread):
+    client.force_login(member)
+    response = client.post(reverse("forum:reply", args=[thread.pk]), {"body": "   "})
+    assert response.status_code == 200
+    assert thread.posts.count() == 1
+
+
+def test_anonymous_reply_redirects_to_login(client, thread):
+    response = client.post(reverse("forum:reply", args=[thread.pk]), {"body": "hi"})
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+    assert thread.posts.count() == 1
+
+
+def test_post_without_csrf_token_is_refused(member, thread):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)
+    response = client.post(reverse("forum:reply", args=[thread.pk]), {"body": "forged"})
+    assert response.status_code == 403
+    assert thread.posts.count() == 1
+
+
+def test_login_is_csrf_protected(member):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("login"), {"username": member.username, "password": PASSWORD})
+    assert response.status_code == 403
+
+
+def test_editing_another_members_post_is_forbidden(client, other_member, thread):
+    post = thread.posts.get()
+    client.force_login(other_member)
+    assert client.get(reverse("forum:post_edit", args=[post.pk])).status_code == 403
+    response = client.post(reverse("forum:post_edit", args=[post.pk]), {"body": "Hijack"})
+    assert response.status_code == 403
+    post.refresh_from_db()
+    assert post.source == "First post."
+
+
+def test_delete_requires_post_method(client, member, thread):
+    post = thread.posts.get()
+    client.force_login(member)
+    assert client.get(reverse("forum:post_delete", args=[post.pk])).status_code == 405
+    post.refresh_from_db()
+    assert post.state == Post.State.VISIBLE
+
+
+def test_hidden_post_text_is_not_shown_to_members(client, member, moderator, thread):
+    reply = services.post_reply(author=member, thread=thread, body="secret words here")
+    services.post_hide(actor=moderator, post=reply)
+    response = client.get(thread.get_absolute_url())
+    assert b"secret words here" not in response.content
+    assert b"hidden by a moderator" in response.content
+    client.force_login(moderator)
+    assert b"secret words here" in client.get(thread.get_absolute_url()).content
+
+
+def test_search_finds_visible_posts_only(client, member, moderator, thread):
+    reply = services.post_reply(author=member, thread=thread, body="kettlebell secret")
+    services.post_reply(author=member, thread=thread, body="kettlebell swings")
+    services.post_hide(actor=moderator, post=reply)
+    response = client.get(reverse("forum:search"), {"q": "kettlebell"})
+    assert b"kettlebell swings" in response.content
+    assert b"kettlebell secret" not in response.content
+
+
+def test_script_in_title_and_body_is_escaped(client, member, make_thread):
+    thread = make_thread(
+        member, title="<script>alert(1)</script>", body="<img src=x onerror=alert(1)>"
+    )
+    content = client.get(thread.get_absolute_url()).content
+    assert b"<script>alert(1)</script>" not in content
+    assert b"<img src=x onerror" not in content
