@@ -69,6 +69,28 @@ def _after_post_write(*, post: Post, created: bool) -> None:
     post_screen(post=post)
 
 
+def _snapshot(obj: Post | Thread, fields: tuple[str, ...] | None = None) -> dict:
+    from moderation.services import snapshot
+
+    return snapshot(obj, fields)
+
+
+def _audit(*, actor: User, action: str, obj: Post | Thread, before: dict, fields=None) -> None:
+    """Moderators' actions go to the moderation audit log, inside the action's transaction, so
+    the admin, the pages and the API are all recorded whichever of them calls the service."""
+    from moderation.services import audit
+
+    post = obj if isinstance(obj, Post) else None
+    audit(
+        actor=actor,
+        action=action,
+        post=post,
+        target=obj,
+        before=before,
+        after=_snapshot(obj, fields),
+    )
+
+
 def _create_post(*, thread: Thread, author: User, body: str, created=None) -> Post:
     """Add a post to a thread whose row the caller holds locked."""
     now = created or timezone.now()
@@ -134,6 +156,7 @@ def post_edit(*, editor: User, post: Post, body: str) -> Post:
         raise PermissionDenied("You cannot edit this post.")
     if body == post.source:
         return post
+    before = _snapshot(post, ("source", "edit_count"))
     # The version being replaced becomes a revision; revision 1 is the original text.
     PostRevision.objects.create(
         post=post,
@@ -150,6 +173,14 @@ def post_edit(*, editor: User, post: Post, body: str) -> Post:
     post.edit_count += 1
     post.save(update_fields=["source", "html", "edited", "edited_by", "edit_count"])
     _after_post_write(post=post, created=False)
+    if editor.pk != post.author_id:
+        _audit(
+            actor=editor,
+            action="post.edit",
+            obj=post,
+            before=before,
+            fields=("source", "edit_count"),
+        )
     return post
 
 
@@ -190,7 +221,10 @@ def post_hide(*, actor: User, post: Post) -> Post:
     post = _lock_post(post)
     if post.state == Post.State.HIDDEN:
         return post
-    return _set_state(post=post, actor=actor, state=Post.State.HIDDEN)
+    before = _snapshot(post)
+    post = _set_state(post=post, actor=actor, state=Post.State.HIDDEN)
+    _audit(actor=actor, action="post.hide", obj=post, before=before)
+    return post
 
 
 @transaction.atomic
@@ -200,32 +234,41 @@ def post_restore(*, actor: User, post: Post) -> Post:
     post = _lock_post(post)
     if post.state == Post.State.VISIBLE:
         return post
-    return _set_state(post=post, actor=actor, state=Post.State.VISIBLE)
+    before = _snapshot(post)
+    post = _set_state(post=post, actor=actor, state=Post.State.VISIBLE)
+    _audit(actor=actor, action="post.restore", obj=post, before=before)
+    return post
 
 
-def _moderated_thread_update(*, actor: User, thread: Thread, **changes) -> Thread:
+def _moderated_thread_update(*, actor: User, thread: Thread, action: str, **changes) -> Thread:
     if not permissions.can_moderate(actor):
         raise PermissionDenied("Only moderators can do this.")
     thread = _lock_thread(thread)
+    before = _snapshot(thread)
     for field, value in changes.items():
         setattr(thread, field, value)
     thread.save(update_fields=list(changes))
+    _audit(actor=actor, action=action, obj=thread, before=before)
     return thread
 
 
 @transaction.atomic
 def thread_lock(*, actor: User, thread: Thread, locked: bool = True) -> Thread:
-    return _moderated_thread_update(actor=actor, thread=thread, is_locked=locked)
+    action = "thread.lock" if locked else "thread.unlock"
+    return _moderated_thread_update(actor=actor, thread=thread, action=action, is_locked=locked)
 
 
 @transaction.atomic
 def thread_pin(*, actor: User, thread: Thread, pinned: bool = True) -> Thread:
-    return _moderated_thread_update(actor=actor, thread=thread, is_pinned=pinned)
+    action = "thread.pin" if pinned else "thread.unpin"
+    return _moderated_thread_update(actor=actor, thread=thread, action=action, is_pinned=pinned)
 
 
 @transaction.atomic
 def thread_move(*, actor: User, thread: Thread, category: Category) -> Thread:
-    return _moderated_thread_update(actor=actor, thread=thread, category=category)
+    return _moderated_thread_update(
+        actor=actor, thread=thread, action="thread.move", category=category
+    )
 
 
 @transaction.atomic
@@ -234,7 +277,10 @@ def thread_edit_title(*, actor: User, thread: Thread, title: str) -> Thread:
     thread = _lock_thread(thread)
     if not permissions.can_edit_thread_title(actor, thread):
         raise PermissionDenied("You cannot rename this thread.")
+    before = _snapshot(thread)
     thread.title = title
     thread.slug = _slug_for(title)
     thread.save(update_fields=["title", "slug"])
+    if actor.pk != thread.author_id:
+        _audit(actor=actor, action="thread.rename", obj=thread, before=before)
     return thread
