@@ -1,30 +1,173 @@
-"""What a post's text sets off once it is saved: subscriptions and notifications."""
+"""What a post's text sets off: quotes kept as data, mentions, subscriptions, notifications.
+
+Services call `check_post_content` before they write anything (caps on who a post may call
+out) and `post_content_sync` inside the write transaction, once the post is saved.
+"""
 
 from __future__ import annotations
 
-from forum.models import Notification, Post, Subscription
+import contextlib
+import contextvars
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import User
+from forum import permissions
+from forum.markup import Analysis, analyse, normalize_text, resolve_mentions
+from forum.models import Notification, Post, Quote, Subscription
+
+# Replaying another forum's history: posts get their quotes and screening, but nobody is
+# notified of things that happened years ago.
+_replaying = contextvars.ContextVar("stoa_replaying_history", default=False)
+
+
+@contextlib.contextmanager
+def replaying_history():
+    token = _replaying.set(True)
+    try:
+        yield
+    finally:
+        _replaying.reset(token)
+
+
+def _setting(name: str, default: int) -> int:
+    return settings.STOA.get(name, default)
+
+
+def callout_cap(author: User) -> int:
+    """How many members one post may quote or mention: fewer for brand-new accounts, which
+    is where mention spam comes from."""
+    young = timezone.now() - author.date_joined < timedelta(hours=_setting("NEW_ACCOUNT_HOURS", 24))
+    if young or author.post_count < _setting("NEW_ACCOUNT_POSTS", 5):
+        return _setting("CALLOUT_CAP_NEW_ACCOUNT", 2)
+    return _setting("CALLOUT_CAP", 10)
+
+
+def _sources(analysis: Analysis) -> dict[int, Post]:
+    ids = {q.post_id for q in analysis.quotes if q.post_id is not None}
+    if not ids:
+        return {}
+    return {p.pk: p for p in Post.objects.filter(pk__in=ids).select_related("author", "thread")}
+
+
+def _quotes_of_author(quote, sources: dict[int, Post], author: User) -> Post | None:
+    """The source of a quote if it really is by the member named, and readable by `author`."""
+    source = sources.get(quote.post_id) if quote.post_id is not None else None
+    if source is None or source.author.username.lower() != quote.username.lower():
+        return None
+    if not permissions.can_view_post(author, source):
+        return None
+    return source
+
+
+def _callouts(analysis: Analysis, author: User) -> tuple[dict[int, str], dict[int, Post]]:
+    """Members the post calls out, by id, with the kind of notification they'd get.
+
+    Only the author's own words count: quotes at depth 1 and mentions outside quotes. A quote
+    nested inside a quote, or an @name inside quoted text, is someone else's call-out.
+    """
+    sources = _sources(analysis)
+    kinds: dict[int, str] = {}
+    for user in resolve_mentions(analysis.own_mentions).values():
+        kinds[user.pk] = Notification.Kind.MENTION
+    for quote in analysis.quotes:
+        if quote.depth != 1:
+            continue
+        source = _quotes_of_author(quote, sources, author)
+        if source is not None:
+            kinds[source.author_id] = Notification.Kind.QUOTE
+    kinds.pop(author.pk, None)
+    return kinds, sources
+
+
+def check_post_content(*, body: str, author: User) -> None:
+    """Refuse, before anything is written, a body that calls out too many members or is too
+    complex to render. `body` is already cleaned (clean_body)."""
+    analysis = analyse(body)  # raises ValidationError for a markup bomb
+    max_quotes = _setting("QUOTES_PER_POST_MAX", 50)
+    if len(analysis.quotes) > max_quotes:
+        raise ValidationError({"body": [f"A post can hold at most {max_quotes} quotes."]})
+    kinds, _ = _callouts(analysis, author)
+    cap = callout_cap(author)
+    if len(kinds) > cap:
+        raise ValidationError(
+            {
+                "body": [
+                    f"A post can quote or mention at most {cap} members "
+                    f"(this one calls out {len(kinds)})."
+                ]
+            }
+        )
+
+
+def _sync_quotes(*, post: Post, analysis: Analysis, sources: dict[int, Post]) -> None:
+    """Replace the post's Quote rows with those of its current text.
+
+    A quote that survives an edit unchanged keeps what was recorded when it was first taken
+    (the source's edit count and whether the excerpt matched then): re-checking it against
+    today's source would turn an honest quote of since-edited text into an unverified one.
+    """
+    kept: dict[tuple, Quote] = {}
+    for old in post.quotes.all():
+        kept.setdefault((old.source_id, old.username, old.excerpt), old)
+    post.quotes.all().delete()
+    rows = []
+    for spec in analysis.quotes:
+        source = sources.get(spec.post_id) if spec.post_id is not None else None
+        previous = kept.get((source.pk if source else None, spec.username, spec.excerpt))
+        if previous is not None:
+            edit_count, verified = previous.source_edit_count, previous.verified
+        else:
+            edit_count = source.edit_count if source else 0
+            verified = _quotes_of_author(spec, sources, post.author) is not None and normalize_text(
+                spec.excerpt
+            ) in normalize_text(source.source)
+        rows.append(
+            Quote(
+                post=post,
+                source=source,
+                source_edit_count=edit_count,
+                username=spec.username[:150],
+                excerpt=spec.excerpt,
+                position=spec.position,
+                verified=verified,
+            )
+        )
+    Quote.objects.bulk_create(rows)
 
 
 def post_content_sync(*, post: Post, created: bool) -> None:
     """Keep the derived data of a post in step with its text. Runs in the writer's transaction.
 
     On creation the author follows the thread and everyone following it hears of the reply.
+    On every write, members newly quoted or mentioned hear of it; UNIQUE(recipient, post)
+    makes it once per member per post, so an edit never notifies the same member again.
     """
-    if not created:
-        return
+    analysis = analyse(post.source)
+    author = post.author
+    kinds, sources = _callouts(analysis, author)
+    _sync_quotes(post=post, analysis=analysis, sources=sources)
+
     thread = post.thread
-    Subscription.objects.get_or_create(user_id=post.author_id, thread_id=thread.pk)
-    if post.number == 1:
+    if created:
+        Subscription.objects.get_or_create(user_id=author.pk, thread_id=thread.pk)
+        if post.number > 1:
+            subscribers = (
+                Subscription.objects.filter(thread_id=thread.pk)
+                .exclude(user_id=author.pk)
+                .values_list("user_id", flat=True)
+            )
+            for uid in subscribers:
+                kinds.setdefault(uid, Notification.Kind.REPLY)
+    if _replaying.get() or not kinds:
         return
-    recipients = (
-        Subscription.objects.filter(thread_id=thread.pk)
-        .exclude(user_id=post.author_id)
-        .values_list("user_id", flat=True)
-    )
     Notification.objects.bulk_create(
         [
-            Notification(recipient_id=uid, actor_id=post.author_id, post=post, kind="reply")
-            for uid in recipients
+            Notification(recipient_id=uid, actor_id=author.pk, post=post, kind=kind)
+            for uid, kind in kinds.items()
         ],
         ignore_conflicts=True,
     )

@@ -1,13 +1,111 @@
-"""Post markup: CommonMark rendered once at write time, then sanitised by an allow-list."""
+"""Post markup: CommonMark rendered once at write time, then sanitised by an allow-list.
+
+On top of CommonMark a post may hold:
+
+- quotes, ``[quote="username" post=123]text[/quote]``: each becomes a placeholder block
+  ``<blockquote class="quote" data-quote="POSITION">`` around the rendered excerpt; the
+  header ("username wrote:") and the state of the source are added per viewer at read time
+  by ``forum.quotes.render_post_html``. Quotes nest up to ``MAX_QUOTE_DEPTH``; deeper ones
+  collapse to an ellipsis.
+- mentions, ``@username``: linked to the profile of an existing active member
+  (case-insensitive), never inside code.
+
+The work is bounded: markdown-it's ``maxNesting`` caps block nesting (blockquotes, lists), the
+quote parser never recurses, and every inline step counts against a budget so that a
+pathological body is refused with a ValidationError instead of burning CPU.
+"""
 
 from __future__ import annotations
 
+import bisect
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
 import nh3
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import escape
 from markdown_it import MarkdownIt
 
+# Deeper blockquotes and lists are left as text by markdown-it past this level.
+MAX_NESTING = 20
+# Quotes inside quotes: the third level shows, the fourth collapses.
+MAX_QUOTE_DEPTH = 3
+# Parser steps (block rule attempts plus inline rule attempts) one body may cost. A step
+# costs 4-25 microseconds, so the budget keeps any body under ~100 ms of parsing. Plain prose
+# of 60,000 characters takes ~2,000 steps, a 15,000-character post dense with lists, links and
+# emphasis ~5,000; runs like "[" * 20000 or "a\n" * 30000 would take 40,000-120,000.
+STEP_BUDGET = 5_000
+# Distinct @names looked up per post; further ones stay plain text.
+MAX_MENTION_CANDIDATES = 100
+
+
+class MarkupTooComplex(Exception):
+    pass
+
+
+def _spend(env: dict) -> bool:
+    steps = env.get("_steps", 0) + 1
+    env["_steps"] = steps
+    if steps > STEP_BUDGET:
+        raise MarkupTooComplex
+    return False
+
+
+def _inline_budget_rule(state, silent: bool) -> bool:
+    # First inline rule: runs once per step of the inline parser (lookahead included).
+    return _spend(state.env)
+
+
+def _block_budget_rule(state, start_line: int, end_line: int, silent: bool) -> bool:
+    # First block rule, also in the termination chains: runs once per block attempt.
+    return _spend(state.env)
+
+
+_MENTION_NAME = re.compile(r"[\w](?:[\w.+-]{0,148}[\w])?")
+
+
+def _mention_rule(state, silent: bool) -> bool:
+    pos = state.pos
+    if state.src[pos] != "@" or state.linkLevel > 0:
+        return False
+    if pos > 0 and (state.src[pos - 1].isalnum() or state.src[pos - 1] in "_.+-@/"):
+        return False  # part of an e-mail address or a word
+    match = _MENTION_NAME.match(state.src, pos + 1)
+    if match is None:
+        return False
+    if not silent:
+        token = state.push("mention", "", 0)
+        token.content = match.group(0)
+    state.pos = match.end()
+    return True
+
+
+def _render_mention(self, tokens, idx, options, env) -> str:
+    name = tokens[idx].content
+    user = env.get("mention_users", {}).get(name.lower())
+    if user is None:
+        return escape("@" + name)
+    url = reverse("accounts:profile", kwargs={"username": user.username})
+    return f'<a class="mention" href="{escape(url)}">@{escape(user.username)}</a>'
+
+
 # Raw HTML in a post is shown as text: html=False makes markdown-it escape it.
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_md = MarkdownIt(
+    "commonmark",
+    {"html": False, "linkify": False, "typographer": False, "maxNesting": MAX_NESTING},
+)
 _md.disable("image")
+_md.inline.ruler.before("text", "stoa_budget", _inline_budget_rule)
+_md.block.ruler.before(
+    "table",
+    "stoa_budget",
+    _block_budget_rule,
+    {"alt": ["paragraph", "reference", "blockquote", "list"]},
+)
+_md.inline.ruler.before("link", "stoa_mention", _mention_rule)
+_md.add_render_rule("mention", _render_mention)
 
 ALLOWED_TAGS = {
     "a",
@@ -36,11 +134,12 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "class"},
-    "blockquote": {"class", "data-post"},
+    "blockquote": {"class", "data-quote"},
     "div": {"class"},
     "span": {"class"},
     "cite": {"class"},
     "footer": {"class"},
+    "p": {"class"},
     "ol": {"start"},
     "code": {"class"},
 }
@@ -57,5 +156,226 @@ def sanitize(html: str) -> str:
     )
 
 
+# --- quotes ---------------------------------------------------------------------------------
+
+_QUOTE_TAG = re.compile(
+    r'\[quote(?:=(?:"(?P<qname>[^"\]\n]{1,150})"|(?P<name>[^\s"\]]{1,150})))?'
+    r"(?:[ \t]+post=(?P<post>\d{1,18}))?[ \t]*\]"
+    r"|(?P<close>\[/quote\])",
+    re.IGNORECASE,
+)
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+@dataclass(frozen=True)
+class QuoteSpec:
+    """A quote as written: who and which post it claims to quote, and the raw excerpt."""
+
+    position: int
+    username: str
+    post_id: int | None
+    excerpt: str
+    depth: int
+
+
+@dataclass
+class Analysis:
+    """The structure of a body, independent of the database: safe to cache by source."""
+
+    ops: list = field(default_factory=list)
+    quotes: list[QuoteSpec] = field(default_factory=list)
+    # (lower-cased name, quote depth it was written at: 0 is the author's own text)
+    mentions: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def own_mentions(self) -> list[str]:
+        return list(dict.fromkeys(name for name, depth in self.mentions if depth == 0))
+
+
+def _code_ranges(text: str) -> list[tuple[int, int]]:
+    """Spans of fenced code blocks and inline code spans, where [quote] is just text.
+
+    Linear scans only: a body of 60,000 backticks must not cost quadratic time."""
+    ranges: list[tuple[int, int]] = []
+    fence: str | None = None
+    fence_start = 0
+    outside: list[tuple[int, int]] = []
+    offset = 0
+    segment_start = 0
+    for line in text.splitlines(keepends=True):
+        match = _FENCE.match(line)
+        if fence is None and match:
+            fence, fence_start = match.group(1), offset
+            outside.append((segment_start, offset))
+        elif (
+            fence is not None
+            and match
+            and match.group(1)[0] == fence[0]
+            and len(match.group(1)) >= len(fence)
+            and not line.strip().strip(fence[0])
+        ):
+            ranges.append((fence_start, offset + len(line)))
+            fence = None
+            segment_start = offset + len(line)
+        offset += len(line)
+    if fence is not None:
+        ranges.append((fence_start, len(text)))
+    else:
+        outside.append((segment_start, len(text)))
+
+    # Inline code: a run of n backticks closes at the next run of exactly n backticks.
+    for start, end in outside:
+        runs = [(m.start(), m.end()) for m in re.finditer(r"`+", text[start:end])]
+        by_length: dict[int, list[int]] = {}
+        for i, (a, b) in enumerate(runs):
+            by_length.setdefault(b - a, []).append(i)
+        i = 0
+        while i < len(runs):
+            a, b = runs[i]
+            same = by_length[b - a]
+            k = bisect.bisect_right(same, i)
+            if k < len(same):
+                j = same[k]
+                ranges.append((start + a, start + runs[j][1]))
+                i = j + 1
+            else:
+                i += 1
+    ranges.sort()
+    return ranges
+
+
+def _quote_events(text: str) -> list[tuple[re.Match, re.Match]]:
+    """Matched [quote]...[/quote] pairs outside code; unmatched tags stay text."""
+    code = _code_ranges(text)
+    starts = [a for a, _ in code]
+
+    def in_code(pos: int) -> bool:
+        k = bisect.bisect_right(starts, pos) - 1
+        return k >= 0 and code[k][0] <= pos < code[k][1]
+
+    stack: list[re.Match] = []
+    pairs: list[tuple[re.Match, re.Match]] = []
+    for match in _QUOTE_TAG.finditer(text):
+        if code and in_code(match.start()):
+            continue
+        if match.group("close"):
+            if stack:
+                pairs.append((stack.pop(), match))
+        else:
+            stack.append(match)
+    return pairs
+
+
+def _parse_md(text: str, env: dict) -> list:
+    try:
+        return _md.parse(text, env)
+    except MarkupTooComplex:
+        raise ValidationError(
+            {
+                "body": [
+                    "This post has too much formatting to display safely (brackets, asterisks "
+                    "or underscores in long runs). Please simplify it."
+                ]
+            }
+        ) from None
+
+
+def _collect_mentions(tokens: list, depth: int, into: list[tuple[str, int]]) -> None:
+    for token in tokens:
+        if token.type == "inline" and token.children:
+            for child in token.children:
+                if child.type == "mention":
+                    into.append((child.content.lower(), depth))
+
+
+@lru_cache(maxsize=8)
+def analyse(source: str) -> Analysis:
+    """Parse a body once: markdown tokens of each piece, quotes and mentions.
+
+    Cached by source (pure function of the text), so that the content check, the render and
+    the sync of one write parse it once. Treat the result as read-only.
+    Raises ValidationError when the body is too complex to render within budget.
+    """
+    env: dict = {"_steps": 0}
+    analysis = Analysis()
+    events: list[tuple[int, str, re.Match, re.Match | None]] = []
+    for opening, closing in _quote_events(source):
+        events.append((opening.start(), "open", opening, closing))
+        events.append((closing.start(), "close", closing, None))
+    events.sort(key=lambda e: e[0])
+
+    depth = 0
+    cursor = 0
+
+    def text_piece(end: int) -> None:
+        piece = source[cursor:end]
+        if depth <= MAX_QUOTE_DEPTH and piece.strip():
+            tokens = _parse_md(piece, env)
+            analysis.ops.append(("md", tokens))
+            _collect_mentions(tokens, depth, analysis.mentions)
+
+    for _, kind, match, closing in events:
+        text_piece(match.start())
+        if kind == "open":
+            depth += 1
+            if depth <= MAX_QUOTE_DEPTH:
+                name = match.group("qname") or match.group("name")
+                position = None
+                if name:
+                    position = len(analysis.quotes)
+                    post_id = match.group("post")
+                    analysis.quotes.append(
+                        QuoteSpec(
+                            position=position,
+                            username=name.strip(),
+                            post_id=int(post_id) if post_id else None,
+                            excerpt=source[match.end() : closing.start()].strip(),
+                            depth=depth,
+                        )
+                    )
+                analysis.ops.append(("open", position))
+            elif depth == MAX_QUOTE_DEPTH + 1:
+                analysis.ops.append(("collapsed", None))
+        else:
+            if depth <= MAX_QUOTE_DEPTH:
+                analysis.ops.append(("close", None))
+            depth -= 1
+        cursor = match.end()
+    text_piece(len(source))
+    return analysis
+
+
+def resolve_mentions(names) -> dict:
+    """Active members by lower-cased username, for the given lower-cased names: one query."""
+    from django.db.models.functions import Lower
+
+    from accounts.models import User
+
+    names = list(dict.fromkeys(names))[:MAX_MENTION_CANDIDATES]
+    if not names:
+        return {}
+    users = User.objects.filter(is_active=True).annotate(lname=Lower("username"))
+    return {u.lname: u for u in users.filter(lname__in=names)}
+
+
 def render_markdown(source: str) -> str:
-    return sanitize(_md.render(source))
+    """Sanitised HTML of a body, with quote placeholders and mention links."""
+    analysis = analyse(source)
+    env = {"mention_users": resolve_mentions(name for name, _ in analysis.mentions)}
+    out: list[str] = []
+    for kind, value in analysis.ops:
+        if kind == "md":
+            out.append(_md.renderer.render(value, _md.options, env))
+        elif kind == "open":
+            attr = f' data-quote="{value}"' if value is not None else ""
+            out.append(f'<blockquote class="quote"{attr}>\n')
+        elif kind == "close":
+            out.append("</blockquote>\n")
+        else:
+            out.append('<p class="quote-collapsed">[…]</p>\n')
+    return sanitize("".join(out))
+
+
+def normalize_text(text: str) -> str:
+    """Whitespace-insensitive form used to check that an excerpt occurs in its source."""
+    return " ".join(text.split())

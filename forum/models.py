@@ -142,6 +142,10 @@ class Quote(models.Model):
     username = models.CharField(max_length=150)
     excerpt = models.TextField()
     position = models.PositiveIntegerField(default=0)
+    # Computed when the quote was saved: the source existed, was readable by the quoting
+    # author, was written by `username`, and its text then contained the excerpt. Readers see
+    # a quote that fails this as unverified (a forged quote), without a query per quote.
+    verified = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["post_id", "position"]
@@ -151,6 +155,18 @@ class Quote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post} quotes {self.source_id}"
+
+
+class ImportedThread(models.Model):
+    """A thread brought in from another forum, keyed so that importing it again is a no-op."""
+
+    key = models.CharField(max_length=64, unique=True, help_text="sha256 of source+title+start.")
+    source = models.CharField(max_length=50)
+    thread = models.OneToOneField(Thread, on_delete=models.CASCADE, related_name="imported")
+    created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.thread_id}"
 
 
 class Subscription(models.Model):

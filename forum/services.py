@@ -17,6 +17,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from forum import permissions
+from forum.content import check_post_content
 from forum.markup import render_markdown
 from forum.models import Category, Post, PostRevision, Thread
 
@@ -121,6 +122,7 @@ def thread_create(*, author: User, category: Category, title: str, body: str) ->
         raise PermissionDenied("You must be signed in to start a thread.")
     title = clean_title(title)
     body = clean_body(body)
+    check_post_content(body=body, author=author)
     now = timezone.now()
     thread = Thread(
         category=category,
@@ -145,6 +147,7 @@ def post_reply(*, author: User, thread: Thread, body: str) -> Post:
         if thread.is_locked:
             raise PermissionDenied("This thread is locked.")
         raise PermissionDenied("You must be signed in to reply.")
+    check_post_content(body=body, author=author)
     return _create_post(thread=thread, author=author, body=body)
 
 
@@ -156,6 +159,7 @@ def post_edit(*, editor: User, post: Post, body: str) -> Post:
         raise PermissionDenied("You cannot edit this post.")
     if body == post.source:
         return post
+    check_post_content(body=body, author=post.author)
     before = _snapshot(post, ("source", "edit_count"))
     # The version being replaced becomes a revision; revision 1 is the original text.
     PostRevision.objects.create(

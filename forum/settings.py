@@ -139,6 +139,13 @@ STOA = {
     "TITLE_MAX_LENGTH": 200,
     "POSTS_PER_PAGE": 20,
     "THREADS_PER_PAGE": 30,
+    # Members one post may quote or mention (each is notified); new accounts (joined less
+    # than NEW_ACCOUNT_HOURS ago or fewer than NEW_ACCOUNT_POSTS posts) get the lower cap.
+    "CALLOUT_CAP": 10,
+    "CALLOUT_CAP_NEW_ACCOUNT": 2,
+    "NEW_ACCOUNT_HOURS": 24,
+    "NEW_ACCOUNT_POSTS": 5,
+    "QUOTES_PER_POST_MAX": 50,
 }
 
 # Security. Production (DEBUG=False) gets HTTPS-only cookies, HSTS and redirects by default;

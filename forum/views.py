@@ -7,11 +7,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from forum import permissions, selectors, services
+from forum import permissions, quotes, selectors, services
 from forum.forms import PostForm, ThreadForm
 from forum.models import Category, Post, Thread
 
@@ -56,6 +56,8 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
         post.viewable = permissions.can_view_post(user, post)
         post.can_edit = permissions.can_edit_post(user, post)
         post.can_delete = permissions.can_delete_post(user, post)
+        # Quotes are shown as this reader may see them (removed, edited, unverified).
+        post.body_html = quotes.render_post_html(post, user) if post.viewable else ""
     return render(
         request,
         "forum/thread.html",
@@ -95,9 +97,25 @@ def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def post_reply(request: HttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(Thread, pk=pk)
+    if request.method == "GET":
+        # The "Quote" link: the reply form pre-filled with the quote markup of a post the
+        # member may read; anything else is a 404, the same whether it exists or not.
+        initial = {}
+        if "quote" in request.GET:
+            raw = request.GET["quote"]
+            quoted = None
+            if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+                quoted = Post.objects.select_related("author").filter(pk=int(raw)).first()
+            if quoted is None or not permissions.can_view_post(request.user, quoted):
+                raise Http404
+            initial["body"] = quotes.quote_markup(post=quoted, user=request.user)
+        form = PostForm(initial=initial)
+        return render(
+            request, "forum/post_form.html", {"thread": thread, "form": form, "action": "reply"}
+        )
     form = PostForm(request.POST)
     if form.is_valid():
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -141,6 +142,18 @@ class Command(BaseCommand):
             for username, text in replies:
                 services.post_reply(author=users[username], thread=thread, body=text)
             created_threads += 1
+
+        # A real thread from an old phpBB board, when the shared seeds are checked out next to
+        # the repository; the demo works without it.
+        seed = settings.BASE_DIR.parent / "shared" / "seeds" / "phpbb-thread-back-spasm.txt"
+        if seed.exists():
+            from forum.importers import category_for_import, parse_printable, thread_import
+
+            if thread_import(
+                parsed=parse_printable(seed.read_text(encoding="utf-8")),
+                category=category_for_import("injuries"),
+            ):
+                created_threads += 1
 
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,169 @@
+"""Quotes as data: building quote markup, and showing each quote as its reader may see it.
+
+A post's stored HTML holds a placeholder ``<blockquote class="quote" data-quote="N">`` per
+quote (see forum.markup). At read time each one is matched with its Quote row (prefetched by
+the selectors, so no query per post or per quote) and, for the viewer at hand:
+
+- ``removed``: the source is hidden, deleted or not readable by the viewer; none of the
+  quoted text is shown, not even to someone who reads the HTML source;
+- ``unverified``: the quoted post does not exist, is not by that member, or its text did not
+  contain the excerpt when the quote was saved (a forged quote);
+- ``edited``: the source was edited after the quote was taken;
+- ``live``: the quote is what the source said, and still says.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from forum import permissions
+from forum.markup import normalize_text
+from forum.models import Post, Quote
+from forum.permissions import AnyUser
+
+LIVE = "live"
+EDITED = "edited"
+REMOVED = "removed"
+UNVERIFIED = "unverified"
+
+
+def quote_markup(*, post: Post, user: AnyUser, excerpt: str | None = None) -> str:
+    """The markup that quotes `post` (or the `excerpt` of it) in a reply.
+
+    Raises PermissionDenied when the user may not read the post, and ValidationError when the
+    excerpt is not part of the post's text.
+    """
+    if not permissions.can_view_post(user, post):
+        raise PermissionDenied("You cannot quote this post.")
+    text = post.source
+    if excerpt is not None:
+        excerpt = excerpt.replace("\r\n", "\n").strip()
+        if not excerpt or normalize_text(excerpt) not in normalize_text(post.source):
+            raise ValidationError({"excerpt": ["Quote a part of the post's text."]})
+        text = excerpt
+    return f'[quote="{post.author.username}" post={post.pk}]\n{text.strip()}\n[/quote]\n'
+
+
+def quote_state(quote: Quote, user: AnyUser) -> str:
+    source = quote.source
+    if source is None:
+        return UNVERIFIED
+    if not permissions.can_view_post(user, source):
+        return REMOVED
+    if not quote.verified:
+        return UNVERIFIED
+    if source.edit_count > quote.source_edit_count:
+        return EDITED
+    return LIVE
+
+
+def _quotes_of(post: Post) -> list[Quote]:
+    # .all() uses the selectors' prefetch of quotes__source__author/thread: no query here.
+    return list(post.quotes.all())
+
+
+def quote_states(post: Post, user: AnyUser) -> list[dict]:
+    """One dict per quote of the post, in order: source_post (id or None), author, state.
+
+    A removed quote names neither its source nor its author's account beyond what the quoting
+    author wrote in the markup."""
+    states = []
+    for quote in _quotes_of(post):
+        state = quote_state(quote, user)
+        visible_source = state in {LIVE, EDITED} or (
+            state == UNVERIFIED and quote.source is not None
+        )
+        states.append(
+            {
+                "source_post": quote.source_id if visible_source else None,
+                "author": quote.source.author.username
+                if state in {LIVE, EDITED}
+                else (quote.username),
+                "state": state,
+            }
+        )
+    return states
+
+
+_BLOCKQUOTE = re.compile(r"<blockquote\b[^>]*>|</blockquote>")
+_POSITION = re.compile(r'\bdata-quote="(\d+)"')
+
+
+def _header(quote: Quote | None, state: str, position: int) -> str:
+    opening = format_html('<blockquote class="quote quote-{}" data-quote="{}">', state, position)
+    if quote is None:
+        return opening + mark_safe(
+            '<p class="quote-header"><span class="quote-state">Unverified quote.</span></p>'
+        )
+    if state in {LIVE, EDITED}:
+        source = quote.source
+        header = format_html(
+            '<p class="quote-header"><a href="{}">{} wrote:</a>',
+            reverse("forum:post", kwargs={"pk": source.pk}),
+            source.author.username,
+        )
+        if state == EDITED:
+            header += mark_safe(
+                ' <span class="quote-state">(the quoted post has been edited since)</span>'
+            )
+        return opening + header + mark_safe("</p>")
+    # Unverified: the name as the quoting author typed it, escaped; no claim that it is real.
+    return opening + format_html(
+        '<p class="quote-header">{} wrote: <span class="quote-state">(unverified: this is not '
+        "the text of the quoted post)</span></p>",
+        quote.username,
+    )
+
+
+def _removed_block(position: int) -> str:
+    return format_html(
+        '<blockquote class="quote quote-removed" data-quote="{}">'
+        '<p class="quote-header">Quoted post removed.</p></blockquote>',
+        position,
+    )
+
+
+def render_post_html(post: Post, user: AnyUser) -> SafeString:
+    """The post's HTML as `user` may see it: quote headers, states, removed quotes cut out.
+
+    The stored HTML is sanitised at write time; everything added here is escaped."""
+    html = post.html
+    if "data-quote=" not in html:
+        return mark_safe(html)  # noqa: S308 (sanitised at write time)
+    by_position = {q.position: q for q in _quotes_of(post)}
+
+    # Pair every blockquote tag (plain Markdown ones too) to find where each quote ends.
+    pairs: list[tuple[int, int, int, int]] = []  # open start, open end, close end, position
+    stack: list[tuple[re.Match, int | None]] = []
+    for match in _BLOCKQUOTE.finditer(html):
+        if match.group(0) == "</blockquote>":
+            if stack:
+                opening, position = stack.pop()
+                if position is not None:
+                    pairs.append((opening.start(), opening.end(), match.end(), position))
+        else:
+            found = _POSITION.search(match.group(0))
+            stack.append((match, int(found.group(1)) if found else None))
+    pairs.sort()
+
+    out: list[str] = []
+    cursor = 0
+    for open_start, open_end, close_end, position in pairs:
+        if open_start < cursor:
+            continue  # inside a quote already cut out
+        out.append(html[cursor:open_start])
+        quote = by_position.get(position)
+        state = quote_state(quote, user) if quote is not None else UNVERIFIED
+        if state == REMOVED:
+            out.append(_removed_block(position))
+            cursor = close_end
+        else:
+            out.append(_header(quote, state, position))
+            cursor = open_end
+    out.append(html[cursor:])
+    return mark_safe("".join(out))  # noqa: S308 (sanitised parts and escaped headers)
