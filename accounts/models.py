@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.functional import cached_property
+from knox.models import AbstractAuthToken
 
 MODERATORS_GROUP = "Moderators"
 
@@ -58,3 +59,17 @@ class User(AbstractUser):
         if self.is_superuser:
             return True
         return self.groups.filter(name=MODERATORS_GROUP).exists()
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token of a mobile app (django-rest-knox stores only its hash, with an expiry),
+    named after the device that holds it so its owner can tell tokens apart and revoke one."""
+
+    device = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.device or 'an unnamed device'}"

@@ -19,7 +19,15 @@ from accounts.models import User
 from forum import permissions
 from forum.content import check_post_content
 from forum.markup import render_markdown
-from forum.models import Category, Post, PostRevision, Thread
+from forum.models import (
+    Category,
+    Notification,
+    Post,
+    PostRevision,
+    ReadMarker,
+    Subscription,
+    Thread,
+)
 
 
 def _limits() -> dict:
@@ -288,3 +296,48 @@ def thread_edit_title(*, actor: User, thread: Thread, title: str) -> Thread:
     if actor.pk != thread.author_id:
         _audit(actor=actor, action="thread.rename", obj=thread, before=before)
     return thread
+
+
+# Reader state: subscriptions, read positions, notifications. Members only; each write
+# touches the viewer's own rows and nothing else.
+
+
+@transaction.atomic
+def thread_subscribe(*, user: User, thread: Thread) -> None:
+    if not permissions.is_member(user):
+        raise PermissionDenied("You must be signed in to follow a thread.")
+    Subscription.objects.get_or_create(user=user, thread=thread)
+
+
+@transaction.atomic
+def thread_unsubscribe(*, user: User, thread: Thread) -> None:
+    if not permissions.is_member(user):
+        raise PermissionDenied("You must be signed in to follow a thread.")
+    Subscription.objects.filter(user=user, thread=thread).delete()
+
+
+@transaction.atomic
+def thread_mark_read(*, user: User, thread: Thread, number: int) -> int:
+    """Set how far the member has read the thread (clamped to its posts); returns the
+    position stored. Moving it back marks later posts unread again."""
+    if not permissions.is_member(user):
+        raise PermissionDenied("You must be signed in to keep a read position.")
+    number = max(0, min(int(number), thread.last_number))
+    ReadMarker.objects.update_or_create(
+        user=user,
+        thread=thread,
+        defaults={"last_read_number": number, "updated": timezone.now()},
+    )
+    return number
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    """Mark the member's own notifications read (all of them when `ids` is None); returns
+    how many changed. Ids of other members' notifications are ignored."""
+    if not permissions.is_member(user):
+        raise PermissionDenied("You must be signed in.")
+    unread = Notification.objects.filter(recipient=user, read__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read=timezone.now())

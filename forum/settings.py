@@ -89,6 +89,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# API tokens carry the name of the device they were issued to (knox's swappable token model).
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
@@ -180,7 +182,23 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser reads the stream directly, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+    # check; this one enforces it (413) and turns nesting bombs into 400.
+    "DEFAULT_PARSER_CLASSES": ["forum.api.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "forum.api.exceptions.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "forum.api.pagination.CursorPagination",
+    "PAGE_SIZE": 20,
+    # Per user and per address; kept in the default cache, which is Redis when REDIS_URL is
+    # set, so every process counts against the same limits.
+    "DEFAULT_THROTTLE_RATES": {
+        "login_account": env.str("THROTTLE_LOGIN_ACCOUNT", default="10/hour"),
+        "login_address": env.str("THROTTLE_LOGIN_ADDRESS", default="30/hour"),
+        "post_user": env.str("THROTTLE_POST_USER", default="10/min"),
+        "post_address": env.str("THROTTLE_POST_ADDRESS", default="30/min"),
+        "report_user": env.str("THROTTLE_REPORT_USER", default="20/hour"),
+        "upload_user": env.str("THROTTLE_UPLOAD_USER", default="10/hour"),
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -208,6 +226,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "forum.api.schema.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "PostStateEnum": "forum.models.Post.State",
+        "ReportReasonEnum": "moderation.models.Report.Reason",
+        "ReviewStatusEnum": "moderation.models.Review.Status",
+    },
 }
 
 LOGGING = {

@@ -20,8 +20,10 @@ forum_patterns = [
 
 urlpatterns = [
     path("", include((forum_patterns, "forum"))),
+    path("", include("moderation.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include(auth_patterns)),
+    path("api/", include("forum.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

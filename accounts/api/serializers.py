@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import ApiToken, User
+from forum.api.serializers import UserSummarySerializer
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    device = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class TokenSerializer(serializers.ModelSerializer):
+    key = serializers.CharField(source="token_key", read_only=True)
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiToken
+        fields = ["key", "device", "created", "expiry", "current"]
+        read_only_fields = fields
+
+    def get_current(self, token: ApiToken) -> bool:
+        request = self.context.get("request")
+        auth = getattr(request, "auth", None)
+        return isinstance(auth, ApiToken) and auth.digest == token.digest
+
+
+class IssuedTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Bearer <token>`.")
+    key = serializers.CharField(help_text="Names the token in /auth/tokens/.")
+    device = serializers.CharField(allow_blank=True)
+    expiry = serializers.DateTimeField(allow_null=True)
+    user = UserSummarySerializer()
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    """What anyone may read about a member: nothing private (no e-mail, no last login)."""
+
+    display_name = serializers.CharField(source="name", read_only=True)
+    avatar = serializers.SerializerMethodField()
+    joined = serializers.DateTimeField(source="date_joined", read_only=True)
+    is_moderator = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "username",
+            "display_name",
+            "bio",
+            "location",
+            "website",
+            "signature",
+            "avatar",
+            "post_count",
+            "joined",
+            "is_moderator",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_avatar(self, user: User) -> str | None:
+        return UserSummarySerializer(user, context=self.context).data["avatar"]
+
+
+class MeSerializer(ProfileSerializer):
+    class Meta(ProfileSerializer.Meta):
+        fields = [*ProfileSerializer.Meta.fields, "email"]
+        read_only_fields = fields
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    """The only fields a member can change through /me; anything else sent is ignored."""
+
+    display_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    bio = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    location = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    website = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    signature = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class AvatarUploadSerializer(serializers.Serializer):
+    avatar = serializers.FileField(help_text="PNG, JPEG, WebP or GIF; at most 1 MB, 1024x1024.")

@@ -1,0 +1,108 @@
+"""Write operations of accounts: a member's own profile and avatar."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from PIL import Image, UnidentifiedImageError
+
+from accounts.models import User
+
+PROFILE_FIELDS = ("display_name", "bio", "location", "website", "signature")
+
+AVATAR_MAX_BYTES = 1024 * 1024
+AVATAR_MAX_SIDE = 1024
+# Pillow format name -> file extension. Anything else (SVG, TIFF, BMP, PSD...) is refused.
+AVATAR_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
+
+
+@transaction.atomic
+def profile_update(*, user: User, changes: dict[str, Any]) -> User:
+    """Change the member's own public profile. Only PROFILE_FIELDS can change here."""
+    if not (user.is_authenticated and user.is_active):
+        raise PermissionDenied("You must be signed in.")
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    for field, value in changes.items():
+        setattr(user, field, value.strip() if isinstance(value, str) else value)
+    user.full_clean(exclude=[f.name for f in User._meta.fields if f.name not in changes])
+    user.save(update_fields=list(changes))
+    return user
+
+
+def _check_avatar(upload: UploadedFile) -> tuple[Image.Image, str]:
+    if upload.size is None or upload.size > AVATAR_MAX_BYTES:
+        raise ValidationError(
+            {"avatar": [f"An avatar can be at most {AVATAR_MAX_BYTES // 1024} KB."]}
+        )
+    try:
+        upload.seek(0)
+        with Image.open(upload) as probe:
+            image_format = probe.format
+            width, height = probe.size
+            # Read only the header so far: refuse huge dimensions before decoding pixels.
+            if width > AVATAR_MAX_SIDE or height > AVATAR_MAX_SIDE:
+                raise ValidationError(
+                    {
+                        "avatar": [
+                            f"An avatar can be at most {AVATAR_MAX_SIDE}x{AVATAR_MAX_SIDE} pixels."
+                        ]
+                    }
+                )
+            probe.verify()
+        upload.seek(0)
+        image = Image.open(upload)
+        image.load()
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise ValidationError(
+            {"avatar": ["Upload a valid PNG, JPEG, WebP or GIF image."]}
+        ) from None
+    if image_format not in AVATAR_FORMATS:
+        raise ValidationError({"avatar": ["Upload a PNG, JPEG, WebP or GIF image."]})
+    return image, image_format
+
+
+@transaction.atomic
+def avatar_set(*, user: User, upload: UploadedFile) -> User:
+    """Check that the upload really is a small PNG, JPEG, WebP or GIF image and store a
+    re-encoded copy: re-encoding drops metadata (camera, location) and anything appended to
+    the image data."""
+    if not (user.is_authenticated and user.is_active):
+        raise PermissionDenied("You must be signed in.")
+    image, image_format = _check_avatar(upload)
+    if image_format == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format=image_format)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    old = user.avatar.name if user.avatar else None
+    user.avatar.save(
+        f"{user.pk}.{AVATAR_FORMATS[image_format]}", ContentFile(out.getvalue()), save=False
+    )
+    user.save(update_fields=["avatar"])
+    if old and old != user.avatar.name:
+        transaction.on_commit(lambda: user.avatar.storage.delete(old))
+    return user
+
+
+@transaction.atomic
+def avatar_remove(*, user: User) -> User:
+    if not (user.is_authenticated and user.is_active):
+        raise PermissionDenied("You must be signed in.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.avatar:
+        old = user.avatar.name
+        storage = user.avatar.storage
+        user.avatar = ""
+        user.save(update_fields=["avatar"])
+        transaction.on_commit(lambda: storage.delete(old))
+    return user

@@ -1,0 +1,1 @@
+"""Versioned REST API of the forum for mobile clients (/api/v1/)."""

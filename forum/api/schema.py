@@ -1,0 +1,64 @@
+"""OpenAPI schema adjustments shared by every API operation."""
+
+from __future__ import annotations
+
+ERROR_STATUSES = {
+    "400": "Invalid input: `error.fields` maps each field to its messages.",
+    "401": "Not authenticated: send `Authorization: Bearer <token>`.",
+    "403": "Not allowed for this account.",
+    "404": "Not found, or not visible to this account.",
+    "405": "Method not allowed.",
+    "406": "Not acceptable.",
+    "413": "Request body too large.",
+    "415": "Unsupported media type.",
+    "429": "Too many requests: wait for the number of seconds in `Retry-After`.",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """Document the one error shape on every operation, so clients (and schema-driven tests)
+    know every status the API can answer with, and 304 on reads (conditional GET)."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(
+        "Error",
+        {
+            "type": "object",
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "fields": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {"type": "string"},
+                            },
+                        },
+                    },
+                    "required": ["code", "message"],
+                }
+            },
+            "required": ["error"],
+        },
+    )
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for status, description in ERROR_STATUSES.items():
+                responses.setdefault(
+                    status,
+                    {"description": description, "content": {"application/json": {"schema": ref}}},
+                )
+            if status_429 := responses.get("429"):
+                status_429.setdefault(
+                    "headers",
+                    {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}},
+                )
+            if method == "get":
+                responses.setdefault("304", {"description": "Not modified (If-None-Match)."})
+    return result

@@ -1,0 +1,349 @@
+"""What the API shows and accepts. Serializers here hold no business rules: input serializers
+declare the few fields a client may send (everything else is ignored), output serializers read
+per-viewer facts that views and selectors computed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import User
+from forum import permissions
+from forum.models import Category, Notification, Post, PostRevision, Thread
+
+# Generous bounds on raw input, so absurd payloads stop at the serializer; the services apply
+# the real limits with their own wording.
+BODY_INPUT_MAX = settings.STOA["POST_MAX_LENGTH"] * 2
+TITLE_INPUT_MAX = settings.STOA["TITLE_MAX_LENGTH"] * 4
+
+
+def _viewer(serializer: serializers.Serializer):
+    request = serializer.context.get("request")
+    return request.user if request is not None else None
+
+
+class UserSummarySerializer(serializers.Serializer):
+    username = serializers.CharField(read_only=True)
+    display_name = serializers.CharField(read_only=True, source="name")
+    avatar = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_avatar(self, user: User) -> str | None:
+        if not user.avatar:
+            return None
+        request = self.context.get("request")
+        url = user.avatar.url
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    thread_count = serializers.IntegerField(source="thread_total", read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "description", "position", "thread_count"]
+        read_only_fields = fields
+
+
+class CategoryRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug"]
+        read_only_fields = fields
+
+
+class ThreadPermissionsSerializer(serializers.Serializer):
+    can_reply = serializers.BooleanField()
+    can_edit_title = serializers.BooleanField()
+    can_moderate = serializers.BooleanField()
+
+
+class ThreadSerializer(serializers.ModelSerializer):
+    category = CategoryRefSerializer(read_only=True)
+    author = UserSummarySerializer(read_only=True)
+    unread_count = serializers.SerializerMethodField()
+    last_read_number = serializers.SerializerMethodField()
+    is_subscribed = serializers.SerializerMethodField()
+    permissions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Thread
+        fields = [
+            "id",
+            "category",
+            "title",
+            "slug",
+            "author",
+            "created",
+            "last_activity",
+            "post_count",
+            "last_number",
+            "is_pinned",
+            "is_locked",
+            "unread_count",
+            "last_read_number",
+            "is_subscribed",
+            "permissions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_unread_count(self, thread: Thread) -> int | None:
+        # Annotated by forum.api.views.thread_queryset for members; null for anonymous readers.
+        return getattr(thread, "unread_count", None)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_last_read_number(self, thread: Thread) -> int | None:
+        value = getattr(thread, "last_read", None)
+        if value is None and getattr(thread, "unread_count", None) is not None:
+            return 0
+        return value
+
+    def get_is_subscribed(self, thread: Thread) -> bool:
+        return bool(getattr(thread, "is_subscribed", False))
+
+    @extend_schema_field(ThreadPermissionsSerializer)
+    def get_permissions(self, thread: Thread) -> dict:
+        user = _viewer(self)
+        return {
+            "can_reply": permissions.can_reply(user, thread),
+            "can_edit_title": permissions.can_edit_thread_title(user, thread),
+            "can_moderate": permissions.can_moderate(user),
+        }
+
+
+class ThreadCreateSerializer(serializers.Serializer):
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+    title = serializers.CharField(max_length=TITLE_INPUT_MAX)
+    body = serializers.CharField(max_length=BODY_INPUT_MAX, trim_whitespace=False)
+
+
+class ThreadUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=TITLE_INPUT_MAX)
+
+
+class ThreadLockSerializer(serializers.Serializer):
+    locked = serializers.BooleanField()
+
+
+class ThreadPinSerializer(serializers.Serializer):
+    pinned = serializers.BooleanField()
+
+
+class ThreadMoveSerializer(serializers.Serializer):
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+
+
+class ReadPositionSerializer(serializers.Serializer):
+    number = serializers.IntegerField(min_value=0, max_value=2_147_483_647)
+
+
+class ReadPositionResultSerializer(serializers.Serializer):
+    thread = serializers.IntegerField()
+    last_read_number = serializers.IntegerField()
+    unread_count = serializers.IntegerField()
+
+
+class SubscriptionSerializer(serializers.Serializer):
+    thread = serializers.IntegerField()
+    is_subscribed = serializers.BooleanField()
+
+
+class QuoteStateSerializer(serializers.Serializer):
+    source_post = serializers.IntegerField(allow_null=True)
+    author = serializers.CharField()
+    state = serializers.ChoiceField(choices=["live", "edited", "removed", "unverified"])
+
+
+class PostNoticeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    severity = serializers.CharField()
+    text = serializers.CharField()
+
+
+class PostPermissionsSerializer(serializers.Serializer):
+    can_edit = serializers.BooleanField()
+    can_delete = serializers.BooleanField()
+    can_quote = serializers.BooleanField()
+    can_report = serializers.BooleanField()
+    can_view_revisions = serializers.BooleanField()
+    can_hide = serializers.BooleanField()
+    can_restore = serializers.BooleanField()
+    can_add_notice = serializers.BooleanField()
+
+
+def post_permissions(user, post: Post) -> dict[str, bool]:
+    viewable = permissions.can_view_post(user, post)
+    member = permissions.is_member(user)
+    moderator = permissions.can_moderate(user)
+    can_edit = viewable and permissions.can_edit_post(user, post)
+    return {
+        "can_edit": can_edit,
+        "can_delete": viewable and permissions.can_delete_post(user, post),
+        "can_quote": viewable and post.is_visible and member,
+        "can_report": viewable and post.is_visible and member and post.author_id != user.pk,
+        "can_view_revisions": can_edit or moderator,
+        "can_hide": moderator and post.state != Post.State.HIDDEN,
+        "can_restore": moderator and post.state != Post.State.VISIBLE,
+        "can_add_notice": moderator,
+    }
+
+
+class PostSerializer(serializers.Serializer):
+    """A post as one viewer may see it.
+
+    Posts the viewer may not read (hidden, deleted; moderators read all) keep their place in
+    the thread as a placeholder: id, thread, number and state, every other field null. The
+    Markdown source (`body`) goes only to viewers who may edit the post: it holds quoted text
+    verbatim, while `html` and `quotes` are checked against the quoted posts at render time.
+    """
+
+    id = serializers.IntegerField()
+    thread = serializers.IntegerField(source="thread_id")
+    number = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=Post.State.choices)
+    is_placeholder = serializers.BooleanField()
+    author = UserSummarySerializer(allow_null=True)
+    body = serializers.CharField(allow_null=True)
+    html = serializers.CharField(allow_null=True)
+    created = serializers.DateTimeField(allow_null=True)
+    edited = serializers.DateTimeField(allow_null=True)
+    edit_count = serializers.IntegerField(allow_null=True)
+    quotes = QuoteStateSerializer(many=True, allow_null=True)
+    notices = PostNoticeSerializer(many=True, allow_null=True)
+    permissions = PostPermissionsSerializer()
+
+    def to_representation(self, post: Post) -> dict:
+        from forum import quotes
+
+        user = _viewer(self)
+        perms = post_permissions(user, post)
+        data = {
+            "id": post.pk,
+            "thread": post.thread_id,
+            "number": post.number,
+            "state": post.state,
+            "is_placeholder": True,
+            "author": None,
+            "body": None,
+            "html": None,
+            "created": None,
+            "edited": None,
+            "edit_count": None,
+            "quotes": None,
+            "notices": None,
+            "permissions": perms,
+        }
+        if not permissions.can_view_post(user, post):
+            return data
+        date = serializers.DateTimeField()
+        notices = getattr(post, "live_notices", None)
+        if notices is None:
+            notices = list(post.notices.filter(removed__isnull=True))
+        data.update(
+            {
+                "is_placeholder": False,
+                "author": UserSummarySerializer(post.author, context=self.context).data,
+                "body": post.source if perms["can_edit"] else None,
+                "html": quotes.render_post_html(post, user),
+                "created": date.to_representation(post.created),
+                "edited": date.to_representation(post.edited) if post.edited else None,
+                "edit_count": post.edit_count,
+                "quotes": [
+                    {
+                        "source_post": q["source_post"],
+                        "author": q["author"],
+                        "state": q["state"],
+                    }
+                    for q in quotes.quote_states(post, user)
+                ],
+                "notices": [
+                    {"id": n.pk, "kind": n.kind, "severity": n.severity, "text": n.text}
+                    for n in notices
+                ],
+            }
+        )
+        return data
+
+
+class PostBodySerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=BODY_INPUT_MAX, trim_whitespace=False)
+
+
+class PostRevisionSerializer(serializers.ModelSerializer):
+    editor = UserSummarySerializer(read_only=True)
+    body = serializers.CharField(source="source", read_only=True)
+
+    class Meta:
+        model = PostRevision
+        fields = ["number", "body", "editor", "created"]
+        read_only_fields = fields
+
+
+class QuoteMarkupSerializer(serializers.Serializer):
+    markup = serializers.CharField()
+
+
+class SearchResultSerializer(PostSerializer):
+    thread_title = serializers.CharField()
+
+    def to_representation(self, post: Post) -> dict:
+        data = super().to_representation(post)
+        data["thread_title"] = post.thread.title
+        return data
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    actor = UserSummarySerializer(read_only=True)
+    post = serializers.IntegerField(source="post_id", read_only=True)
+    thread = serializers.IntegerField(source="post.thread_id", read_only=True)
+    thread_title = serializers.CharField(source="post.thread.title", read_only=True)
+    number = serializers.IntegerField(source="post.number", read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "kind",
+            "actor",
+            "post",
+            "thread",
+            "thread_title",
+            "number",
+            "created",
+            "read",
+        ]
+        read_only_fields = fields
+
+
+class NotificationsReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=500,
+    )
+    all = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        if not attrs.get("all") and not attrs.get("ids"):
+            raise serializers.ValidationError("Give `ids` or `all: true`.")
+        return attrs
+
+
+class CountSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField(allow_blank=True)
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorBodySerializer()

@@ -1,0 +1,437 @@
+"""API views of the forum. Thin: parse input with a serializer, call a service from
+forum/services.py, answer with the object as the viewer may see it. Errors from the services
+(ValidationError -> 400, PermissionDenied -> 403) go through forum.api.exceptions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, permissions, status
+from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from forum import permissions as forum_permissions
+from forum import selectors, services
+from forum.api import filters, pagination, serializers, throttles
+from forum.api.conditional import ConditionalGetMixin
+from forum.models import Post, PostRevision, ReadMarker, Subscription, Thread
+from forum.permissions import AnyUser
+
+# The same text from the same author again within this window is a double submit or a
+# flood, not a new post.
+DUPLICATE_WINDOW = timedelta(minutes=5)
+SEARCH_QUERY_MAX = 200
+EXCERPT_MAX = 5000
+
+POSTING_THROTTLES = [throttles.PostUserThrottle, throttles.PostAddressThrottle]
+
+
+def thread_queryset(user: AnyUser) -> QuerySet[Thread]:
+    """Threads with the viewer's read position, unread count and subscription in one query."""
+    qs = selectors.thread_list()
+    if not forum_permissions.is_member(user):
+        return qs
+    last_read = ReadMarker.objects.filter(user=user, thread=OuterRef("pk")).values(
+        "last_read_number"
+    )[:1]
+    unread = (
+        Post.objects.filter(
+            thread=OuterRef("pk"),
+            state=Post.State.VISIBLE,
+            number__gt=Coalesce(OuterRef("last_read"), 0),
+        )
+        .order_by()
+        .values("thread")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return qs.annotate(
+        last_read=Subquery(last_read, output_field=IntegerField()),
+        unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
+        is_subscribed=Exists(Subscription.objects.filter(user=user, thread=OuterRef("pk"))),
+    )
+
+
+def refuse_duplicate(*, author, body: str) -> str:
+    """Return the body as the services will store it, or refuse a repeat of a recent post."""
+    body = services.clean_body(body)
+    since = timezone.now() - DUPLICATE_WINDOW
+    if Post.objects.filter(author=author, created__gte=since, source=body).exists():
+        raise ValidationError({"body": ["You posted this same text a moment ago."]})
+    return body
+
+
+def _thread_response(request, thread: Thread, *, code=status.HTTP_200_OK) -> Response:
+    thread = thread_queryset(request.user).get(pk=thread.pk)
+    return Response(
+        serializers.ThreadSerializer(thread, context={"request": request}).data, status=code
+    )
+
+
+def _post_response(request, post: Post, *, code=status.HTTP_200_OK) -> Response:
+    post = selectors.post_queryset().get(pk=post.pk)
+    return Response(
+        serializers.PostSerializer(post, context={"request": request}).data, status=code
+    )
+
+
+class CategoryListView(ConditionalGetMixin, generics.ListAPIView):
+    serializer_class = serializers.CategorySerializer
+    pagination_class = None
+    queryset = selectors.category_list()
+
+
+@extend_schema_view(
+    get=extend_schema(summary="List threads", responses=serializers.ThreadSerializer(many=True)),
+    post=extend_schema(
+        summary="Start a thread",
+        request=serializers.ThreadCreateSerializer,
+        responses={201: serializers.ThreadSerializer},
+    ),
+)
+class ThreadListView(ConditionalGetMixin, generics.ListCreateAPIView):
+    serializer_class = serializers.ThreadSerializer
+    pagination_class = pagination.ThreadPagination
+    filterset_class = filters.ThreadFilter
+
+    def get_queryset(self):
+        return thread_queryset(self.request.user)
+
+    def get_throttles(self):
+        if self.request.method == "POST":
+            return [throttle() for throttle in POSTING_THROTTLES]
+        return super().get_throttles()
+
+    def create(self, request, *args, **kwargs):
+        data = serializers.ThreadCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        body = refuse_duplicate(author=request.user, body=data.validated_data["body"])
+        thread = services.thread_create(
+            author=request.user,
+            category=data.validated_data["category"],
+            title=data.validated_data["title"],
+            body=body,
+        )
+        return _thread_response(request, thread, code=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(summary="A thread"),
+    patch=extend_schema(
+        summary="Rename a thread (its author while open, or a moderator)",
+        request=serializers.ThreadUpdateSerializer,
+        responses=serializers.ThreadSerializer,
+    ),
+)
+class ThreadDetailView(ConditionalGetMixin, generics.RetrieveAPIView):
+    serializer_class = serializers.ThreadSerializer
+
+    def get_queryset(self):
+        return thread_queryset(self.request.user)
+
+    def patch(self, request, pk: int):
+        thread = self.get_object()
+        data = serializers.ThreadUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.thread_edit_title(
+            actor=request.user, thread=thread, title=data.validated_data["title"]
+        )
+        return _thread_response(request, thread)
+
+
+class _ThreadActionView(APIView):
+    """A moderator's action on a thread: the service checks the permission."""
+
+    input_serializer: type[serializers.serializers.Serializer]
+
+    def apply(self, thread: Thread, data: dict) -> None:
+        raise NotImplementedError
+
+    def post(self, request, pk: int):
+        thread = get_object_or_404(Thread, pk=pk)
+        data = self.input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        self.apply(thread, data.validated_data)
+        return _thread_response(request, thread)
+
+
+@extend_schema(
+    summary="Lock or unlock a thread (moderators)",
+    request=serializers.ThreadLockSerializer,
+    responses=serializers.ThreadSerializer,
+)
+class ThreadLockView(_ThreadActionView):
+    input_serializer = serializers.ThreadLockSerializer
+
+    def apply(self, thread, data):
+        services.thread_lock(actor=self.request.user, thread=thread, locked=data["locked"])
+
+
+@extend_schema(
+    summary="Pin or unpin a thread (moderators)",
+    request=serializers.ThreadPinSerializer,
+    responses=serializers.ThreadSerializer,
+)
+class ThreadPinView(_ThreadActionView):
+    input_serializer = serializers.ThreadPinSerializer
+
+    def apply(self, thread, data):
+        services.thread_pin(actor=self.request.user, thread=thread, pinned=data["pinned"])
+
+
+@extend_schema(
+    summary="Move a thread to another category (moderators)",
+    request=serializers.ThreadMoveSerializer,
+    responses=serializers.ThreadSerializer,
+)
+class ThreadMoveView(_ThreadActionView):
+    input_serializer = serializers.ThreadMoveSerializer
+
+    def apply(self, thread, data):
+        services.thread_move(actor=self.request.user, thread=thread, category=data["category"])
+
+
+@extend_schema(
+    summary="Set how far the viewer has read a thread",
+    request=serializers.ReadPositionSerializer,
+    responses=serializers.ReadPositionResultSerializer,
+)
+class ThreadReadView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def post(self, request, pk: int):
+        thread = get_object_or_404(Thread, pk=pk)
+        data = serializers.ReadPositionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        number = services.thread_mark_read(
+            user=request.user, thread=thread, number=data.validated_data["number"]
+        )
+        unread = Post.objects.filter(
+            thread=thread, state=Post.State.VISIBLE, number__gt=number
+        ).count()
+        return Response({"thread": thread.pk, "last_read_number": number, "unread_count": unread})
+
+
+@extend_schema_view(
+    post=extend_schema(summary="Follow a thread", request=None),
+    delete=extend_schema(summary="Stop following a thread"),
+)
+class ThreadSubscriptionView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=serializers.SubscriptionSerializer)
+    def post(self, request, pk: int):
+        thread = get_object_or_404(Thread, pk=pk)
+        services.thread_subscribe(user=request.user, thread=thread)
+        return Response({"thread": thread.pk, "is_subscribed": True})
+
+    @extend_schema(responses=serializers.SubscriptionSerializer)
+    def delete(self, request, pk: int):
+        thread = get_object_or_404(Thread, pk=pk)
+        services.thread_unsubscribe(user=request.user, thread=thread)
+        return Response({"thread": thread.pk, "is_subscribed": False})
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Posts of a thread, in order",
+        description="Posts the viewer may not read appear as placeholders in their place.",
+    ),
+    post=extend_schema(
+        summary="Reply to a thread",
+        request=serializers.PostBodySerializer,
+        responses={201: serializers.PostSerializer},
+    ),
+)
+class ThreadPostsView(ConditionalGetMixin, generics.ListCreateAPIView):
+    serializer_class = serializers.PostSerializer
+    pagination_class = pagination.PostPagination
+    filterset_class = filters.PostFilter
+
+    def get_thread(self) -> Thread:
+        if not hasattr(self, "_thread"):
+            self._thread = get_object_or_404(Thread, pk=self.kwargs["pk"])
+        return self._thread
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Post.objects.none()
+        thread = self.get_thread()
+        return selectors.thread_posts(thread=thread, user=self.request.user)
+
+    def get_throttles(self):
+        if self.request.method == "POST":
+            return [throttle() for throttle in POSTING_THROTTLES]
+        return super().get_throttles()
+
+    def list(self, request, *args, **kwargs):
+        thread = self.get_thread()
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        for post in page:
+            # One thread object for the page: permission checks read post.thread.
+            post.thread = thread
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def create(self, request, *args, **kwargs):
+        thread = self.get_thread()
+        data = serializers.PostBodySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        body = refuse_duplicate(author=request.user, body=data.validated_data["body"])
+        post = services.post_reply(author=request.user, thread=thread, body=body)
+        return _post_response(request, post, code=status.HTTP_201_CREATED)
+
+
+def _get_post(request, pk: int) -> Post:
+    """A post the viewer may read; others are 404 whether they exist or not."""
+    post = get_object_or_404(selectors.post_queryset(), pk=pk)
+    if not forum_permissions.can_view_post(request.user, post):
+        raise NotFound()
+    return post
+
+
+@extend_schema_view(
+    get=extend_schema(summary="A post"),
+    patch=extend_schema(
+        summary="Edit a post",
+        request=serializers.PostBodySerializer,
+        responses=serializers.PostSerializer,
+    ),
+    delete=extend_schema(summary="Delete one's own post", responses=serializers.PostSerializer),
+)
+class PostDetailView(ConditionalGetMixin, generics.GenericAPIView):
+    serializer_class = serializers.PostSerializer
+
+    def get(self, request, pk: int):
+        # Placeholders of hidden and deleted posts are shown in thread lists; asked for
+        # directly, they are a 404 like a post that never existed.
+        return Response(self.get_serializer(_get_post(request, pk)).data)
+
+    def patch(self, request, pk: int):
+        post = _get_post(request, pk)
+        data = serializers.PostBodySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        post = services.post_edit(editor=request.user, post=post, body=data.validated_data["body"])
+        return _post_response(request, post)
+
+    def delete(self, request, pk: int):
+        post = _get_post(request, pk)
+        post = services.post_delete(actor=request.user, post=post)
+        return _post_response(request, post)
+
+
+@extend_schema(summary="Earlier versions of a post (its author and moderators)")
+class PostRevisionsView(ConditionalGetMixin, generics.ListAPIView):
+    serializer_class = serializers.PostRevisionSerializer
+    pagination_class = pagination.PostPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PostRevision.objects.none()
+        post = _get_post(self.request, self.kwargs["pk"])
+        # Old versions may quote posts hidden since: only those who may edit the post (or
+        # moderate) read them.
+        if not serializers.post_permissions(self.request.user, post)["can_view_revisions"]:
+            raise ApiPermissionDenied("Only the author and moderators can see earlier versions.")
+        return PostRevision.objects.filter(post=post).select_related("editor")
+
+
+@extend_schema(
+    summary="Markup that quotes a post, or part of it",
+    parameters=[
+        OpenApiParameter(
+            "excerpt", str, description="The part to quote; the whole post when absent."
+        )
+    ],
+    responses=serializers.QuoteMarkupSerializer,
+)
+class PostQuoteView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get(self, request, pk: int):
+        from forum import quotes
+
+        post = _get_post(request, pk)
+        if not serializers.post_permissions(request.user, post)["can_quote"]:
+            raise ApiPermissionDenied("This post cannot be quoted.")
+        excerpt = request.query_params.get("excerpt")
+        if excerpt is not None and len(excerpt) > EXCERPT_MAX:
+            raise ValidationError({"excerpt": [f"Quote at most {EXCERPT_MAX} characters."]})
+        markup = quotes.quote_markup(post=post, user=request.user, excerpt=excerpt or None)
+        return Response({"markup": markup})
+
+
+@extend_schema(
+    summary="Search posts",
+    parameters=[OpenApiParameter("q", str, required=True, description="Words to look for.")],
+    responses=serializers.SearchResultSerializer(many=True),
+)
+class SearchView(ConditionalGetMixin, generics.ListAPIView):
+    serializer_class = serializers.SearchResultSerializer
+    pagination_class = pagination.SearchPagination
+    filterset_class = filters.SearchFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Post.objects.none()
+        query = self.request.query_params.get("q", "").strip()
+        if not query:
+            raise ValidationError({"q": ["Enter something to search for."]})
+        if len(query) > SEARCH_QUERY_MAX:
+            raise ValidationError({"q": [f"Search for at most {SEARCH_QUERY_MAX} characters."]})
+        # Members search visible posts only; moderators search everything.
+        return selectors.search_posts(user=self.request.user, query=query)
+
+
+@extend_schema(summary="The viewer's notifications, newest first")
+class NotificationListView(ConditionalGetMixin, generics.ListAPIView):
+    serializer_class = serializers.NotificationSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_class = filters.NotificationFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.serializer_class.Meta.model.objects.none()
+        qs = self.request.user.notifications.select_related("actor", "post__thread")
+        if not forum_permissions.is_moderator(self.request.user):
+            # A post hidden or deleted after the notification was sent stays out of sight.
+            qs = qs.filter(post__state=Post.State.VISIBLE)
+        return qs
+
+
+def _unread_notifications(user) -> int:
+    qs = user.notifications.filter(read__isnull=True)
+    if not forum_permissions.is_moderator(user):
+        qs = qs.filter(post__state=Post.State.VISIBLE)
+    return qs.count()
+
+
+@extend_schema(summary="How many notifications are unread", responses=serializers.CountSerializer)
+class NotificationUnreadCountView(ConditionalGetMixin, APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get(self, request):
+        return Response({"count": _unread_notifications(request.user)})
+
+
+@extend_schema(
+    summary="Mark notifications read",
+    request=serializers.NotificationsReadSerializer,
+    responses=serializers.CountSerializer,
+)
+class NotificationMarkReadView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def post(self, request):
+        data = serializers.NotificationsReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ids = None if data.validated_data.get("all") else data.validated_data["ids"]
+        services.notifications_mark_read(user=request.user, ids=ids)
+        return Response({"count": _unread_notifications(request.user)})

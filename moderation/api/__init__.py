@@ -1,0 +1,1 @@
+"""API of moderation: reports from members, the review queue and decisions for moderators."""

@@ -1,0 +1,183 @@
+"""Moderation API: thin views over moderation.services and forum.services. Every moderator
+action is also checked by its service; the permission class only spares a useless query."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from forum import permissions as forum_permissions
+from forum import selectors
+from forum import services as forum_services
+from forum.api import pagination, throttles
+from forum.api.conditional import ConditionalGetMixin
+from forum.api.serializers import PostSerializer
+from forum.api.views import _get_post, _post_response
+from moderation import services
+from moderation.api import filters, serializers
+from moderation.models import Notice, Report, Review
+
+
+class IsModerator(permissions.BasePermission):
+    message = "Only moderators can do this."
+
+    def has_permission(self, request, view) -> bool:
+        return forum_permissions.can_moderate(request.user)
+
+
+def _post_prefetch(path: str) -> Prefetch:
+    return Prefetch(path, queryset=selectors.post_queryset())
+
+
+@extend_schema(
+    summary="Report a post to the moderators",
+    request=serializers.ReportCreateSerializer,
+    responses={201: serializers.ReportSerializer},
+)
+class PostReportView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+    throttle_classes = [throttles.ReportUserThrottle]
+
+    def post(self, request, pk: int):
+        post = _get_post(request, pk)
+        data = serializers.ReportCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = services.report_create(
+            reporter=request.user,
+            post=post,
+            reason=data.validated_data["reason"],
+            comment=data.validated_data["comment"],
+        )
+        return Response(serializers.ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(summary="Hide a post (moderators)", request=None, responses=PostSerializer)
+class PostHideView(APIView):
+    permission_classes = [IsModerator]
+
+    def post(self, request, pk: int):
+        post = get_object_or_404(selectors.post_queryset(), pk=pk)
+        post = forum_services.post_hide(actor=request.user, post=post)
+        return _post_response(request, post)
+
+
+@extend_schema(
+    summary="Restore a hidden or deleted post (moderators)", request=None, responses=PostSerializer
+)
+class PostRestoreView(APIView):
+    permission_classes = [IsModerator]
+
+    def post(self, request, pk: int):
+        post = get_object_or_404(selectors.post_queryset(), pk=pk)
+        post = forum_services.post_restore(actor=request.user, post=post)
+        return _post_response(request, post)
+
+
+@extend_schema(
+    summary="Add a notice to a post (moderators)",
+    request=serializers.NoticeCreateSerializer,
+    responses={201: serializers.NoticeSerializer},
+)
+class PostNoticeView(APIView):
+    permission_classes = [IsModerator]
+
+    def post(self, request, pk: int):
+        post = get_object_or_404(selectors.post_queryset(), pk=pk)
+        data = serializers.NoticeCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        notice = services.notice_add(
+            moderator=request.user,
+            post=post,
+            severity=data.validated_data["severity"],
+            text=data.validated_data.get("text") or None,
+        )
+        return Response(serializers.NoticeSerializer(notice).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    summary="Remove a notice (moderators)", request=None, responses=serializers.NoticeSerializer
+)
+class NoticeRemoveView(APIView):
+    permission_classes = [IsModerator]
+
+    def post(self, request, pk: int):
+        notice = get_object_or_404(Notice, pk=pk)
+        notice = services.notice_remove(moderator=request.user, notice=notice)
+        notice = notice if isinstance(notice, Notice) else Notice.objects.get(pk=pk)
+        return Response(serializers.NoticeSerializer(notice).data)
+
+
+@extend_schema(summary="Reports (moderators); unresolved first by default filter")
+class ReportListView(ConditionalGetMixin, generics.ListAPIView):
+    serializer_class = serializers.ModeratorReportSerializer
+    permission_classes = [IsModerator]
+    filterset_class = filters.ReportFilter
+
+    def get_queryset(self):
+        return Report.objects.select_related("reporter", "resolved_by").prefetch_related(
+            _post_prefetch("post")
+        )
+
+
+class QueuePagination(pagination.CursorPagination):
+    ordering = ("-screened", "-id")
+
+
+@extend_schema(summary="The review queue (moderators): pending posts by default")
+class QueueView(ConditionalGetMixin, generics.ListAPIView):
+    serializer_class = serializers.ReviewSerializer
+    permission_classes = [IsModerator]
+    filterset_class = filters.ReviewFilter
+    pagination_class = QueuePagination
+
+    def get_queryset(self):
+        qs = (
+            Review.objects.select_related("decided_by")
+            .prefetch_related(_post_prefetch("post"))
+            .annotate(report_count=Count("post__reports"))
+        )
+        if "status" not in self.request.query_params:
+            qs = qs.filter(status=Review.Status.PENDING)
+        return qs
+
+
+class _DecisionView(APIView):
+    permission_classes = [IsModerator]
+
+    def decide(self, review: Review) -> None:
+        raise NotImplementedError
+
+    def post(self, request, pk: int):
+        review = get_object_or_404(Review, pk=pk)
+        self.decide(review)
+        review = (
+            Review.objects.select_related("decided_by")
+            .prefetch_related(_post_prefetch("post"))
+            .annotate(report_count=Count("post__reports"))
+            .get(pk=pk)
+        )
+        return Response(serializers.ReviewSerializer(review, context={"request": request}).data)
+
+
+@extend_schema(
+    summary="Confirm a flagged post (moderators)",
+    request=None,
+    responses=serializers.ReviewSerializer,
+)
+class ReviewConfirmView(_DecisionView):
+    def decide(self, review):
+        services.review_confirm(moderator=self.request.user, review=review)
+
+
+@extend_schema(
+    summary="Dismiss a flagged post (moderators)",
+    request=None,
+    responses=serializers.ReviewSerializer,
+)
+class ReviewDismissView(_DecisionView):
+    def decide(self, review):
+        services.review_dismiss(moderator=self.request.user, review=review)

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import ApiToken
+from tests.api.conftest import bearer, error_of
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+TOKEN_URL = "/api/v1/auth/token/"
+
+
+def test_login_returns_a_bearer_token_stored_only_as_a_hash(anon, member):
+    response = anon.post(
+        TOKEN_URL, {"username": member.username, "password": PASSWORD, "device": "Pixel 8"}
+    )
+    assert response.status_code == 201
+    token = response.json()["token"]
+    stored = ApiToken.objects.get(user=member)
+    assert stored.device == "Pixel 8"
+    assert token not in (stored.digest, stored.token_key)
+    assert stored.expiry > timezone.now() + timedelta(days=29)
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    me = client.get("/api/v1/me/")
+    assert me.status_code == 200
+    assert me.json()["username"] == member.username
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(anon, member):
+    wrong = anon.post(TOKEN_URL, {"username": member.username, "password": "nope"})
+    unknown = anon.post(TOKEN_URL, {"username": "nobody-here", "password": "nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+    assert not ApiToken.objects.exists()
+
+
+def test_inactive_member_cannot_get_a_token(anon):
+    user = UserFactory(is_active=False)
+    response = anon.post(TOKEN_URL, {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 401
+    assert not ApiToken.objects.filter(user=user).exists()
+
+
+def test_requests_without_credentials_are_401_with_the_bearer_scheme(anon):
+    response = anon.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+    assert error_of(response)["code"] == "not_authenticated"
+
+
+def test_expired_token_is_refused_and_removed(member):
+    client = bearer(member)
+    ApiToken.objects.filter(user=member).update(expiry=timezone.now() - timedelta(seconds=1))
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert not ApiToken.objects.filter(user=member).exists()
+
+
+def test_member_lists_and_revokes_own_tokens(member):
+    phone = bearer(member, device="phone")
+    bearer(member, device="tablet")
+    listed = phone.get("/api/v1/auth/tokens/").json()
+    assert sorted(t["device"] for t in listed) == ["phone", "tablet"]
+    assert [t["device"] for t in listed if t["current"]] == ["phone"]
+
+    tablet_key = next(t["key"] for t in listed if t["device"] == "tablet")
+    assert phone.delete(f"/api/v1/auth/tokens/{tablet_key}/").status_code == 204
+    assert list(ApiToken.objects.filter(user=member).values_list("device", flat=True)) == [
+        "phone"
+    ]
+
+
+def test_revoking_the_current_token_signs_out(member):
+    client = bearer(member)
+    assert client.delete("/api/v1/auth/tokens/current/").status_code == 204
+    assert client.get("/api/v1/me/").status_code == 401
+    assert not ApiToken.objects.filter(user=member).exists()
+
+
+def test_member_cannot_revoke_someone_elses_token(member, other_member):
+    victim = bearer(other_member, device="victim phone")
+    key = victim.get("/api/v1/auth/tokens/").json()[0]["key"]
+    response = bearer(member).delete(f"/api/v1/auth/tokens/{key}/")
+    assert response.status_code == 404
+    assert ApiToken.objects.filter(user=other_member).count() == 1
+    assert victim.get("/api/v1/me/").status_code == 200
+
+
+def test_token_limit_replaces_the_oldest_token(anon, member, settings):
+    settings.REST_KNOX = {**settings.REST_KNOX, "TOKEN_LIMIT_PER_USER": 2}
+    for device in ("one", "two", "three"):
+        response = anon.post(
+            TOKEN_URL, {"username": member.username, "password": PASSWORD, "device": device}
+        )
+        assert response.status_code == 201
+    devices = set(ApiToken.objects.filter(user=member).values_list("device", flat=True))
+    assert devices == {"two", "three"}
+
+
+def test_login_brute_force_is_throttled_per_account_despite_rotating_addresses(anon, member):
+    statuses = []
+    for i in range(12):
+        statuses.append(
+            anon.post(
+                TOKEN_URL,
+                {"username": member.username.upper(), "password": f"guess{i}"},
+                HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+                REMOTE_ADDR=f"198.51.100.{i}",
+            ).status_code
+        )
+    assert statuses[:10] == [401] * 10
+    assert statuses[10:] == [429, 429]
+    # Even the right password waits now.
+    blocked = anon.post(TOKEN_URL, {"username": member.username, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert int(blocked["Retry-After"]) > 0
+    assert error_of(blocked)["code"] == "throttled"
+    assert not ApiToken.objects.exists()
+
+
+def test_login_is_throttled_per_address_whatever_x_forwarded_for_says(anon):
+    statuses = [
+        anon.post(
+            TOKEN_URL,
+            {"username": f"user{i}", "password": "x"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+        ).status_code
+        for i in range(32)
+    ]
+    assert statuses[:30] == [401] * 30
+    assert statuses[30:] == [429, 429]
+
+
+def test_session_authenticated_write_without_csrf_token_is_refused(member, thread):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(member)
+    response = client.post(f"/api/v1/threads/{thread.pk}/posts/", {"body": "Sneaky"})
+    assert response.status_code == 403
+    assert "CSRF" in error_of(response)["message"]
+    thread.refresh_from_db()
+    assert thread.post_count == 1
+
+
+def test_session_authenticated_write_with_csrf_token_works(member, thread):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(member)
+    client.get("/accounts/login/")
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        f"/api/v1/threads/{thread.pk}/posts/", {"body": "With token"}, HTTP_X_CSRFTOKEN=token
+    )
+    assert response.status_code == 201
+    thread.refresh_from_db()
+    assert thread.post_count == 2
+
+
+def test_bearer_requests_need_no_csrf_token(member, thread):
+    client = bearer(member)
+    client.handler.enforce_csrf_checks = True
+    response = client.post(f"/api/v1/threads/{thread.pk}/posts/", {"body": "From the app"})
+    assert response.status_code == 201
