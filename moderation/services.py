@@ -280,11 +280,17 @@ def report_create(*, reporter: User, post: Post, reason: str, comment: str = "")
     shows in the queue while it has open (unresolved) reports, so the moderator sees the new
     report and can confirm or dismiss again, which resolves it.
     """
+    # The caller's copy may be stale: visibility is checked on the row as it is now.
+    post = Post.objects.select_related("thread").get(pk=post.pk)
     if not permissions.is_member(reporter) or not permissions.can_view_post(reporter, post):
         raise PermissionDenied("You cannot report this post.")
     if post.author_id == reporter.pk:
         raise ValidationError({"post": ["You cannot report your own post."]})
     comment = (comment or "").replace("\x00", "").strip()
+    # A TextField's max_length is not checked by full_clean(): check it here.
+    limit = Report._meta.get_field("comment").max_length
+    if len(comment) > limit:
+        raise ValidationError({"comment": [f"A comment can hold at most {limit} characters."]})
     report = Report(post=post, reporter=reporter, reason=reason, comment=comment)
     report.full_clean(exclude=["post", "reporter"], validate_unique=False)
     if Report.objects.filter(post=post, reporter=reporter).exists():
