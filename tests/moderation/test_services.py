@@ -74,13 +74,27 @@ def test_edit_from_advice_to_urgent_raises_the_notice(stub_detector, member, mak
     assert notice.text == services.notice_text("urgent")
 
 
-def test_imported_posts_are_screened_too(stub_detector, member, category):
-    importer = getattr(forum_services, "import_post", None) or getattr(
-        forum_services, "post_import", None
+def test_imported_posts_are_screened_too(stub_detector, category):
+    from forum.importers import parse_printable, thread_import
+
+    printout = "\n".join(
+        [
+            "Page 1 of 1",
+            "Sore shins",
+            "Posted: Tue Feb 08, 2011 2:25 pm",
+            "by runner1",
+            "[urgent] my shins hurt and I fainted on the track",
+            "Posted: Tue Feb 08, 2011 3:00 pm",
+            "by coach2",
+            "Get it looked at.",
+        ]
     )
-    if importer is None:
-        pytest.skip("forum.services has no import service yet (the phpBB importer is pending)")
-    pytest.skip("import service exists but its signature is not known to this test yet")
+    thread = thread_import(parsed=parse_printable(printout), category=category)
+    first, reply = thread.posts.order_by("number")
+    assert first.review.status == Review.Status.PENDING
+    assert [n.severity for n in live_notices(first)] == ["urgent"]
+    assert reply.review.status == Review.Status.CLEAR
+    assert live_notices(reply) == []
 
 
 # --- Decisions ------------------------------------------------------------------------------
