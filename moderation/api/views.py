@@ -107,7 +107,6 @@ class NoticeRemoveView(APIView):
     def post(self, request, pk: int):
         notice = get_object_or_404(Notice, pk=pk)
         notice = services.notice_remove(moderator=request.user, notice=notice)
-        notice = notice if isinstance(notice, Notice) else Notice.objects.get(pk=pk)
         return Response(serializers.NoticeSerializer(notice).data)
 
 

@@ -72,9 +72,7 @@ def test_member_lists_and_revokes_own_tokens(member):
 
     tablet_key = next(t["key"] for t in listed if t["device"] == "tablet")
     assert phone.delete(f"/api/v1/auth/tokens/{tablet_key}/").status_code == 204
-    assert list(ApiToken.objects.filter(user=member).values_list("device", flat=True)) == [
-        "phone"
-    ]
+    assert list(ApiToken.objects.filter(user=member).values_list("device", flat=True)) == ["phone"]
 
 
 def test_revoking_the_current_token_signs_out(member):

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import pytest
+
+from forum import services
+from forum.models import Post
+from moderation.models import Notice, Report, Review
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def flagged(thread, other_member):
+    # Worded like a request for medical advice, so the detector puts it in the queue.
+    post = services.post_reply(
+        author=other_member,
+        thread=thread,
+        body="My doctor is away. Should I take ibuprofen or paracetamol for this knee swelling?",
+    )
+    review = Review.objects.get(post=post)
+    if review.status != Review.Status.PENDING:
+        review.status = Review.Status.PENDING
+        review.save(update_fields=["status"])
+    return post
+
+
+def test_member_reports_a_post_once(as_member, member, flagged):
+    url = f"/api/v1/posts/{flagged.pk}/report/"
+    response = as_member.post(url, {"reason": "medical", "comment": "Needs a notice"})
+    assert response.status_code == 201
+    assert response.json()["post"] == flagged.pk
+    assert Report.objects.filter(post=flagged, reporter=member).count() == 1
+    again = as_member.post(url, {"reason": "spam"})
+    assert again.status_code == 400
+    assert Report.objects.filter(post=flagged, reporter=member).count() == 1
+
+
+def test_reports_of_own_or_hidden_posts_are_refused(as_member, member, moderator, flagged, thread):
+    own = thread.posts.get(number=1)
+    assert as_member.post(f"/api/v1/posts/{own.pk}/report/", {"reason": "spam"}).status_code == 400
+    services.post_hide(actor=moderator, post=flagged)
+    hidden = as_member.post(f"/api/v1/posts/{flagged.pk}/report/", {"reason": "spam"})
+    assert hidden.status_code == 404
+    assert not Report.objects.exists()
+
+
+def test_report_reason_must_be_known(as_member, flagged):
+    response = as_member.post(f"/api/v1/posts/{flagged.pk}/report/", {"reason": "hate-you"})
+    assert response.status_code == 400
+    assert not Report.objects.exists()
+
+
+def test_reporting_is_throttled(as_member, member, thread, other_member, category):
+    statuses = []
+    for i in range(22):
+        other = services.thread_create(
+            author=other_member, category=category, title=f"T{i}", body=f"b{i}"
+        )
+        post = other.posts.get()
+        statuses.append(
+            as_member.post(f"/api/v1/posts/{post.pk}/report/", {"reason": "spam"}).status_code
+        )
+    assert statuses[:20] == [201] * 20
+    assert statuses[20:] == [429, 429]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/moderation/queue/",
+        "/api/v1/moderation/reports/",
+    ],
+)
+def test_members_cannot_see_the_queue_or_reports(as_member, url, flagged):
+    response = as_member.get(url)
+    assert response.status_code == 403
+
+
+def test_members_cannot_decide_hide_restore_or_add_notices(as_member, flagged):
+    review = Review.objects.get(post=flagged)
+    for url, payload in [
+        (f"/api/v1/moderation/queue/{review.pk}/confirm/", None),
+        (f"/api/v1/moderation/queue/{review.pk}/dismiss/", None),
+        (f"/api/v1/posts/{flagged.pk}/hide/", None),
+        (f"/api/v1/posts/{flagged.pk}/restore/", None),
+        (f"/api/v1/posts/{flagged.pk}/notices/", {"severity": "urgent"}),
+    ]:
+        assert as_member.post(url, payload).status_code == 403, url
+    review.refresh_from_db()
+    flagged.refresh_from_db()
+    assert review.status == Review.Status.PENDING
+    assert flagged.state == Post.State.VISIBLE
+    assert not Notice.objects.filter(post=flagged, origin=Notice.Origin.MODERATOR).exists()
+
+
+def test_moderator_sees_the_queue_and_confirms(as_moderator, moderator, flagged):
+    queue = as_moderator.get("/api/v1/moderation/queue/").json()["results"]
+    assert [item["post"]["id"] for item in queue] == [flagged.pk]
+    review_id = queue[0]["id"]
+    response = as_moderator.post(f"/api/v1/moderation/queue/{review_id}/confirm/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "confirmed"
+    review = Review.objects.get(pk=review_id)
+    assert review.status == Review.Status.CONFIRMED
+    assert review.decided_by == moderator
+    assert Notice.objects.filter(post=flagged, removed__isnull=True, confirmed=True).exists()
+    assert as_moderator.get("/api/v1/moderation/queue/").json()["results"] == []
+
+
+def test_moderator_dismisses(as_moderator, flagged):
+    review = Review.objects.get(post=flagged)
+    response = as_moderator.post(f"/api/v1/moderation/queue/{review.pk}/dismiss/")
+    assert response.status_code == 200
+    review.refresh_from_db()
+    assert review.status == Review.Status.DISMISSED
+
+
+def test_moderator_lists_reports(as_moderator, as_member, flagged):
+    as_member.post(f"/api/v1/posts/{flagged.pk}/report/", {"reason": "medical"})
+    reports = as_moderator.get("/api/v1/moderation/reports/?resolved=false").json()["results"]
+    assert [r["post"]["id"] for r in reports] == [flagged.pk]
+    assert reports[0]["post"]["body"] is not None
+
+
+def test_moderator_hides_and_restores_a_post(as_moderator, as_member, flagged, thread):
+    response = as_moderator.post(f"/api/v1/posts/{flagged.pk}/hide/")
+    assert response.status_code == 200
+    assert response.json()["state"] == "hidden"
+    flagged.refresh_from_db()
+    assert flagged.state == Post.State.HIDDEN
+    assert as_member.get(f"/api/v1/posts/{flagged.pk}/").status_code == 404
+    response = as_moderator.post(f"/api/v1/posts/{flagged.pk}/restore/")
+    assert response.json()["state"] == "visible"
+    flagged.refresh_from_db()
+    assert flagged.state == Post.State.VISIBLE
+    thread.refresh_from_db()
+    assert thread.post_count == 2
+
+
+def test_moderator_adds_and_removes_a_notice_that_members_see(as_moderator, as_member, thread):
+    post = thread.posts.get(number=1)
+    response = as_moderator.post(
+        f"/api/v1/posts/{post.pk}/notices/", {"severity": "urgent", "text": "See a doctor today."}
+    )
+    assert response.status_code == 201
+    notice_id = response.json()["id"]
+    seen = as_member.get(f"/api/v1/posts/{post.pk}/").json()["notices"]
+    assert seen == [
+        {
+            "id": notice_id,
+            "kind": "refer_professional",
+            "severity": "urgent",
+            "text": "See a doctor today.",
+        }
+    ]
+    assert as_member.post(f"/api/v1/moderation/notices/{notice_id}/remove/").status_code == 403
+    response = as_moderator.post(f"/api/v1/moderation/notices/{notice_id}/remove/")
+    assert response.status_code == 200
+    assert response.json()["removed"] is not None
+    assert as_member.get(f"/api/v1/posts/{post.pk}/").json()["notices"] == []
+
+
+@pytest.mark.parametrize("count", [2, 25])
+def test_queue_runs_a_fixed_number_of_queries(
+    count, moderator, other_member, thread, client, django_assert_num_queries
+):
+    for i in range(count):
+        post = services.post_reply(author=other_member, thread=thread, body=f"Question {i}")
+        Review.objects.update_or_create(post=post, defaults={"status": Review.Status.PENDING})
+    client.force_login(moderator)
+    # Session, user, moderator check, reviews, their posts, the posts' notices and quotes.
+    with django_assert_num_queries(7):
+        response = client.get("/api/v1/moderation/queue/?page_size=50")
+    assert len(response.json()["results"]) == count
