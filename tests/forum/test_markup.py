@@ -1,0 +1,270 @@
+from __future__ import annotations
+
+import time
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from accounts.models import User
+from forum import markup, quotes, services
+from forum.models import Post
+
+pytestmark = pytest.mark.django_db
+
+XSS_PAYLOADS = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+    "<img src=x onerror=alert(1)>",
+    '<svg onload="alert(1)">',
+    "<svg><script>alert(1)</script></svg>",
+    "<math><mtext><script>alert(1)</script></mtext></math>",
+    "<iframe src=javascript:alert(1)></iframe>",
+    "<body onload=alert(1)>",
+    "<style>body{background:url(javascript:alert(1))}</style>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    '<a href="javascript:alert(1)">x</a>',
+    "[click](javascript:alert(1))",
+    "[click](JaVaScRiPt:alert(1))",
+    "[click](java\tscript:alert(1))",
+    "[click](  javascript:alert(1))",
+    "[click](&#106;avascript:alert(1))",
+    "[click](javascript&#58;alert(1))",
+    "[click](%6Aavascript:alert(1))",
+    "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "[click](vbscript:msgbox(1))",
+    "[click](file:///etc/passwd)",
+    "[ref link][r]\n\n[r]: javascript:alert(1)",
+    "[ref link][r]\n\n[r]: data:text/html,<script>alert(1)</script>",
+    '[ref][r]\n\n[r]: https://ok.example "a" onmouseover="alert(1)',
+    "<javascript:alert(1)>",
+    "<data:text/html,alert(1)>",
+    "![x](javascript:alert(1))",
+    '![x](https://example.com/a.png" onerror="alert(1))',
+    '[x](https://example.com/" onclick="alert(1))',
+    '<a href="https://ok.example" onclick="alert(1)">x</a>',
+    "<object data=javascript:alert(1)></object>",
+    "<embed src=javascript:alert(1)>",
+    "<form action=javascript:alert(1)><input type=submit></form>",
+    "<details open ontoggle=alert(1)>",
+    "<marquee onstart=alert(1)>",
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+    "<base href=javascript:alert(1)//>",
+    "<link rel=stylesheet href=javascript:alert(1)>",
+    "`<script>` and ```\n<script>alert(1)</script>\n```",
+    "**<img src=x onerror=alert(1)>**",
+    "> <script>alert(1)</script>",
+    "- <svg/onload=alert(1)>",
+    "<<script>script>alert(1)<</script>/script>",
+    "<!--<script>alert(1)//-->",
+    '<blockquote class="quote" data-quote="0">forged placeholder</blockquote>',
+    '[quote="x" post=1]<script>alert(1)</script>[/quote]',
+    '[quote="x" post=1][click](javascript:alert(1))[/quote]',
+    '[quote="<script>alert(1)</script>" post=1]x[/quote]',
+    "[quote=\"x' onmouseover='alert(1)\" post=1]x[/quote]",
+    '[quote="x\\" onmouseover=\\"alert(1)" post=1]x[/quote]',
+    "[quote=<img/src/onerror=alert(1)> post=1]x[/quote]",
+    "@<script>alert(1)</script>",
+]
+
+SAFE_SCHEMES = {"", "http", "https", "mailto"}  # "" is a relative link
+FORBIDDEN_TAGS = {
+    "script",
+    "style",
+    "iframe",
+    "svg",
+    "math",
+    "img",
+    "object",
+    "embed",
+    "form",
+    "input",
+    "meta",
+    "base",
+    "link",
+    "details",
+    "marquee",
+    "body",
+}
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def assert_safe(html: str, *, page: bool = False) -> None:
+    """No active content. `page`: a whole page, whose own chrome has forms and plain links."""
+    parser = _Collector()
+    parser.feed(html)
+    forbidden = FORBIDDEN_TAGS - {"form", "input"} if page else FORBIDDEN_TAGS
+    for tag, attrs in parser.tags:
+        assert tag not in forbidden, html
+        for name, value in attrs.items():
+            assert not name.startswith("on"), html
+            assert name != "style", html
+            if name in {"href", "src", "action", "formaction"}:
+                # Browsers drop whitespace and control characters inside a scheme.
+                squeezed = "".join(c for c in value or "" if c.isprintable() and not c.isspace())
+                assert urlsplit(squeezed.lower()).scheme in SAFE_SCHEMES, html
+        if tag == "a" and not page:
+            assert set(attrs.get("rel", "").split()) >= {"nofollow", "ugc", "noopener"}, html
+
+
+def test_there_are_at_least_forty_payloads():
+    assert len(XSS_PAYLOADS) >= 40
+
+
+@pytest.mark.parametrize("payload", XSS_PAYLOADS)
+def test_no_xss_payload_survives_the_stored_html(payload):
+    assert_safe(markup.render_markdown(payload))
+
+
+def test_no_xss_payload_survives_rendering_for_a_reader_or_the_page(member, thread, client):
+    services.post_reply(author=member, thread=thread, body="x = 1")
+    for payload in XSS_PAYLOADS:
+        post = services.post_reply(author=member, thread=thread, body=payload)
+        post = Post.objects.prefetch_related("quotes__source__author").get(pk=post.pk)
+        assert_safe(quotes.render_post_html(post, member))
+    client.force_login(member)
+    for page in range(1, 4):
+        content = client.get(thread.get_absolute_url(), {"page": page}).content.decode()
+        body = content[content.index("<article") : content.rindex("</article>")]
+        assert_safe(body, page=True)
+
+
+def test_raw_html_is_shown_as_text():
+    html = markup.render_markdown("Hello <b>bold</b> & <script>alert(1)</script>")
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert "&lt;script&gt;" in html
+    assert "<b>" not in html
+
+
+def test_links_get_nofollow_ugc_noopener():
+    html = markup.render_markdown("[site](https://example.com) and <https://example.org>")
+    assert html.count('rel="nofollow ugc noopener"') == 2
+
+
+def test_hostile_username_is_escaped_in_quotes_and_pages(member, thread, client):
+    evil = User.objects.create(username='<img src=x onerror="alert(1)">', display_name="<b>x")
+    source = services.post_reply(author=evil, thread=thread, body="Original words")
+    body = quotes.quote_markup(post=source, user=member)
+    reply = services.post_reply(author=member, thread=thread, body=body)
+    reply = Post.objects.prefetch_related("quotes__source__author").get(pk=reply.pk)
+    html = quotes.render_post_html(reply, member)
+    assert_safe(html)
+    assert "&lt;img src=x" in html
+    page = client.get(thread.get_absolute_url()).content.decode()
+    assert '<img src=x onerror="alert(1)">' not in page
+
+
+def test_oversize_body_is_refused_before_parsing(member, thread):
+    with pytest.raises(ValidationError) as exc:
+        services.post_reply(author=member, thread=thread, body="a" * 60_001)
+    assert "60,000" in str(exc.value.message_dict["body"])
+    assert thread.posts.count() == 1
+
+
+def test_markdown_bomb_over_http_is_a_form_error_not_a_500(client, member, thread):
+    client.force_login(member)
+    response = client.post(reverse("forum:reply", args=[thread.pk]), {"body": "[" * 20000})
+    assert response.status_code == 200
+    assert b"too much formatting" in response.content
+    assert thread.posts.count() == 1
+
+
+PATHOLOGICAL = {
+    '">" * 10000': ">" * 10000,
+    '"> " * 10000': "> " * 10000 + "x",
+    '"[" * 20000': "[" * 20000,
+    "10,000 nested lists": "\n".join("  " * i + "- x" for i in range(10000))[:60000],
+    '"- " * 10000': "- " * 10000 + "x",
+    "10k nested quotes": "[quote]" * 5000 + "x" + "[/quote]" * 5000,
+    "10k nested named quotes": '[quote="a" post=1]' * 2000 + "x" + "[/quote]" * 2000,
+    '"*a" * 20000': "*a" * 20000,
+    '"![" * 10000': "![" * 10000,
+    '"`" * 60000': "`" * 60000,
+    '"```\\n" * 15000': "```\n" * 15000,
+    '"a\\n" * 30000': "a\n" * 30000,
+    '"<" * 60000': "<" * 60000,
+    '"@a " * 20000': "@a " * 20000,
+}
+
+
+@pytest.mark.parametrize("name", list(PATHOLOGICAL))
+def test_pathological_bodies_render_or_are_refused_quickly(name, capsys):
+    source = PATHOLOGICAL[name][:60_000]
+    markup.analyse.cache_clear()
+    started = time.perf_counter()
+    try:
+        html = markup.render_markdown(source)
+    except ValidationError as exc:
+        outcome = "refused"
+        assert "too much formatting" in str(exc)
+    else:
+        outcome = f"rendered {len(html)} chars"
+        assert_safe(html)
+        # Nesting is capped: markdown-it stops nesting at maxNesting, quotes collapse.
+        assert html.count("<blockquote") <= markup.MAX_NESTING + markup.MAX_QUOTE_DEPTH
+    elapsed = (time.perf_counter() - started) * 1000
+    with capsys.disabled():
+        print(f"\n  {name:28} {outcome:24} {elapsed:7.1f} ms")
+    # The target is ~100 ms; the bound is generous so a loaded CI machine does not flake.
+    assert elapsed < 1500
+
+
+def test_plain_long_prose_is_not_refused():
+    prose = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 20 + "\n\n") * 50
+    html = markup.render_markdown(prose[:60_000])
+    assert html.count("<p>") >= 40
+
+
+def test_blockquote_nesting_is_capped():
+    html = markup.render_markdown(">" * 10000 + " deep")
+    assert html.count("<blockquote>") <= markup.MAX_NESTING
+
+
+def test_deep_quotes_collapse_past_the_third_level():
+    body = '[quote="a" post=1]' * 6 + "x" + "[/quote]" * 6
+    analysis = markup.analyse(body)
+    assert [q.depth for q in analysis.quotes] == [1, 2, 3]
+    html = markup.render_markdown(body)
+    assert html.count('class="quote"') == 3
+    assert "quote-collapsed" in html
+
+
+def test_quote_tags_inside_code_are_text():
+    body = 'Write `[quote="a" post=1]x[/quote]` like this:\n\n```\n[quote]y[/quote]\n```'
+    assert markup.analyse(body).quotes == []
+    html = markup.render_markdown(body)
+    assert "data-quote" not in html
+    assert '<code>[quote="a" post=1]x[/quote]</code>' in html
+
+
+def test_unbalanced_quote_tags_stay_text():
+    html = markup.render_markdown('[/quote] stray [quote="a" post=1] never closed')
+    assert "data-quote" not in html
+    assert "[/quote] stray" in html
+
+
+def test_mentions_link_existing_active_members_case_insensitively(member):
+    inactive = User.objects.create(username="sleeper", is_active=False)
+    html = markup.render_markdown(
+        f"Hi @{member.username.upper()}, @{inactive.username} and @nobody; "
+        f"mail {member.username}@example.com"
+    )
+    assert html.count('class="mention"') == 1
+    assert f'href="/accounts/u/{member.username}/"' in html or member.get_absolute_url() in html
+    assert "@sleeper" in html
+    assert "@nobody" in html
+
+
+def test_mentions_are_not_linked_inside_code(member):
+    html = markup.render_markdown(f"`@{member.username}`\n\n```\n@{member.username}\n```")
+    assert 'class="mention"' not in html
