@@ -123,6 +123,16 @@ def _check_moderator(user: User) -> None:
         raise PermissionDenied("Only moderators can do this.")
 
 
+def _lock_post(post_id: int) -> Post:
+    """Lock order for every moderation write: the post, then its review, then its notices.
+
+    Writes of a post's text (forum.services) lock the post before post_screen locks the review;
+    taking them in the same order here means the two never deadlock. ``of=("self",)``: the
+    joined thread is read, not locked.
+    """
+    return Post.objects.select_for_update(of=("self",)).select_related("thread").get(pk=post_id)
+
+
 # --- Screening -----------------------------------------------------------------------------
 
 
@@ -256,10 +266,13 @@ def post_rescreen_batch(
     written = 0
     with transaction.atomic():
         for post, detection in zip(posts, detections, strict=True):
+            locked = _lock_post(post.pk)
+            if locked.source != post.source:
+                continue  # Edited since it was read: that edit screened the new text already.
             review = _apply_detection(
-                post=post,
+                post=locked,
                 detection=detection,
-                category_settings=settings_by_category.get(post.thread.category_id),
+                category_settings=settings_by_category.get(locked.thread.category_id),
                 rescan=True,
                 action="rescan",
             )
@@ -281,7 +294,7 @@ def report_create(*, reporter: User, post: Post, reason: str, comment: str = "")
     report and can confirm or dismiss again, which resolves it.
     """
     # The caller's copy may be stale: visibility is checked on the row as it is now.
-    post = Post.objects.select_related("thread").get(pk=post.pk)
+    post = _lock_post(post.pk)
     if not permissions.is_member(reporter) or not permissions.can_view_post(reporter, post):
         raise PermissionDenied("You cannot report this post.")
     if post.author_id == reporter.pk:
@@ -332,7 +345,10 @@ def _resolve_reports(*, post: Post, moderator: User, now) -> list[int]:
 
 
 def _lock_review(review: Review) -> Review:
-    return Review.objects.select_for_update().select_related("post").get(pk=review.pk)
+    post = _lock_post(review.post_id)
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    review.post = post
+    return review
 
 
 @transaction.atomic
@@ -432,7 +448,7 @@ def notice_add(*, moderator: User, post: Post, severity: str, text: str | None =
                 {"text": [f"A notice can hold at most {NOTICE_TEXT_MAX_LENGTH} characters."]}
             )
     text = text or notice_text(severity)
-    post = Post.objects.select_for_update().get(pk=post.pk)
+    post = _lock_post(post.pk)
     now = timezone.now()
     old = _live_notice(post)
     before = {"notice": snapshot(old)}
@@ -467,7 +483,9 @@ def notice_remove(*, moderator: User, notice: Notice) -> Notice:
     """Take a notice off its post (kept, marked removed). Removing a removed notice does
     nothing. A later edit that the detector flags may add a new notice."""
     _check_moderator(moderator)
-    notice = Notice.objects.select_for_update().select_related("post").get(pk=notice.pk)
+    post = _lock_post(notice.post_id)
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    notice.post = post
     if notice.removed is not None:
         return notice
     before = {"notice": snapshot(notice)}

@@ -209,3 +209,17 @@ def test_a_removed_notice_is_no_longer_shown(stub_detector, client, moderator, m
     post = make_post("[advice] knee")
     services.notice_remove(moderator=moderator, notice=post.notices.get())
     assert b'role="note"' not in client.get(post.thread.get_absolute_url()).content
+
+
+def test_author_cannot_edit_a_confirmed_notice_away_through_the_page(
+    stub_detector, client, member, moderator, make_post
+):
+    post = make_post("[advice] my knee swells, should I see someone?")
+    services.review_confirm(moderator=moderator, review=post.review)
+    client.force_login(member)
+    response = client.post(reverse("forum:post_edit", args=[post.pk]), {"body": "Nice weather"})
+    assert response.status_code == 302
+    post.refresh_from_db()
+    assert post.source == "Nice weather"
+    html = client.get(post.thread.get_absolute_url()).content.decode()
+    assert 'role="note"' in html
