@@ -166,3 +166,16 @@ def test_export_writes_to_standard_output_without_a_file(stub_detector, moderato
 def test_export_to_an_unwritable_place_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="Cannot write"):
         call_command("export_moderation_labels", str(tmp_path / "missing" / "x.jsonl"))
+
+
+def test_rescan_skips_a_post_edited_after_it_was_read(old_model, monkeypatch, member, make_post):
+    post = make_post("[advice] knee")
+    stale = Post.objects.select_related("thread").get(pk=post.pk)
+    forum_services.post_edit(editor=member, post=post, body="All fine now")
+    written = services.post_rescreen_batch(
+        posts=[stale], detections=[stub_detect(stale.source)], settings_by_category={}
+    )
+    assert written == 0
+    post.review.refresh_from_db()
+    assert post.review.status == "clear"
+    assert not post.notices.exists()
