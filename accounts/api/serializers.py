@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import ApiToken, User
-from forum.api.serializers import UserSummarySerializer
+from forum.api.serializers import NULLABLE_URI, UserSummarySerializer
 
 
 class LoginSerializer(serializers.Serializer):
@@ -41,6 +40,8 @@ class ProfileSerializer(serializers.ModelSerializer):
     """What anyone may read about a member: nothing private (no e-mail, no last login)."""
 
     display_name = serializers.CharField(source="name", read_only=True)
+    # Plain text: "" when unset, which is not a URI.
+    website = serializers.CharField(read_only=True)
     avatar = serializers.SerializerMethodField()
     joined = serializers.DateTimeField(source="date_joined", read_only=True)
     is_moderator = serializers.BooleanField(read_only=True)
@@ -61,7 +62,7 @@ class ProfileSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_avatar(self, user: User) -> str | None:
         return UserSummarySerializer(user, context=self.context).data["avatar"]
 

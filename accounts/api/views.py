@@ -161,7 +161,7 @@ class AvatarParser(parsers.MultiPartParser):
         request={"multipart/form-data": serializers.AvatarUploadSerializer},
         responses=serializers.MeSerializer,
     ),
-    delete=extend_schema(summary="Remove the avatar", responses=serializers.MeSerializer),
+    delete=extend_schema(summary="Remove the avatar", responses={200: serializers.MeSerializer}),
 )
 class AvatarView(generics.GenericAPIView):
     serializer_class = serializers.MeSerializer

@@ -10,7 +10,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -92,3 +93,10 @@ def exception_handler(exc, context):
         error["message"] = str(detail) if not isinstance(detail, dict | list) else str(exc)
     response.data = {"error": error}
     return response
+
+
+@csrf_exempt  # Nothing to protect: it changes nothing, and a CSRF 403 here would be HTML.
+def not_found(request, *args, **kwargs):
+    """Any /api/ URL that matches no endpoint (ids that are not numbers...): the JSON 404
+    rather than Django's HTML page, in development as in production."""
+    return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)

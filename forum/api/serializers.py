@@ -5,7 +5,6 @@ per-viewer facts that views and selectors computed."""
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -19,6 +18,9 @@ BODY_INPUT_MAX = settings.STOA["POST_MAX_LENGTH"] * 2
 TITLE_INPUT_MAX = settings.STOA["TITLE_MAX_LENGTH"] * 4
 
 
+NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
+
+
 def _viewer(serializer: serializers.Serializer):
     request = serializer.context.get("request")
     return request.user if request is not None else None
@@ -29,7 +31,7 @@ class UserSummarySerializer(serializers.Serializer):
     display_name = serializers.CharField(read_only=True, source="name")
     avatar = serializers.SerializerMethodField()
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_avatar(self, user: User) -> str | None:
         if not user.avatar:
             return None

@@ -1,9 +1,10 @@
 """/api/v1/ and the API's schema and docs."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from forum.api import views
+from forum.api.exceptions import not_found
 
 forum_patterns = [
     path("categories/", views.CategoryListView.as_view(), name="categories"),
@@ -46,4 +47,5 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script as a file: no inline script, so the
     # page works under the site's CSP (script-src 'self').
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
+    re_path(r"^", not_found),
 ]

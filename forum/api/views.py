@@ -227,19 +227,21 @@ class ThreadReadView(APIView):
 
 
 @extend_schema_view(
-    post=extend_schema(summary="Follow a thread", request=None),
-    delete=extend_schema(summary="Stop following a thread"),
+    post=extend_schema(
+        summary="Follow a thread", request=None, responses=serializers.SubscriptionSerializer
+    ),
+    delete=extend_schema(
+        summary="Stop following a thread", responses={200: serializers.SubscriptionSerializer}
+    ),
 )
 class ThreadSubscriptionView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses=serializers.SubscriptionSerializer)
     def post(self, request, pk: int):
         thread = get_object_or_404(Thread, pk=pk)
         services.thread_subscribe(user=request.user, thread=thread)
         return Response({"thread": thread.pk, "is_subscribed": True})
 
-    @extend_schema(responses=serializers.SubscriptionSerializer)
     def delete(self, request, pk: int):
         thread = get_object_or_404(Thread, pk=pk)
         services.thread_unsubscribe(user=request.user, thread=thread)
@@ -310,7 +312,9 @@ def _get_post(request, pk: int) -> Post:
         request=serializers.PostBodySerializer,
         responses=serializers.PostSerializer,
     ),
-    delete=extend_schema(summary="Delete one's own post", responses=serializers.PostSerializer),
+    delete=extend_schema(
+        summary="Delete one's own post", responses={200: serializers.PostSerializer}
+    ),
 )
 class PostDetailView(ConditionalGetMixin, generics.GenericAPIView):
     serializer_class = serializers.PostSerializer
@@ -376,7 +380,14 @@ class PostQuoteView(APIView):
 
 @extend_schema(
     summary="Search posts",
-    parameters=[OpenApiParameter("q", str, required=True, description="Words to look for.")],
+    parameters=[
+        OpenApiParameter(
+            "q",
+            {"type": "string", "minLength": 1, "maxLength": SEARCH_QUERY_MAX, "pattern": r"\S"},
+            required=True,
+            description="Words to look for.",
+        )
+    ],
     responses=serializers.SearchResultSerializer(many=True),
 )
 class SearchView(ConditionalGetMixin, generics.ListAPIView):

@@ -116,3 +116,27 @@ def test_schema_and_docs_are_served_without_outside_resources(client):
     assert "script-src 'self'" in docs["Content-Security-Policy"]
     init = client.get("/api/docs/?script=")
     assert init.status_code == 200
+
+
+def test_unknown_api_urls_are_json_404_even_for_writes_with_a_session(member):
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(member)
+    for method, url in [
+        ("get", "/api/v1/posts/null/"),
+        ("delete", "/api/v1/posts/-1/"),
+        ("post", "/api/v1/threads/abc/lock/"),
+        ("get", "/api/v2/threads/"),
+    ]:
+        response = getattr(client, method)(url)
+        assert response.status_code == 404, url
+        assert response["Content-Type"] == "application/json"
+        assert error_of(response)["code"] == "not_found"
+
+
+def test_options_requests_are_not_a_server_error(as_member):
+    for url in ("/api/v1/me/avatar/", "/api/v1/me/", "/api/v1/threads/"):
+        response = as_member.options(url)
+        assert response.status_code == 405
+        assert error_of(response)["code"] == "method_not_allowed"
