@@ -5,7 +5,6 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.functional import cached_property
-from knox.models import AbstractAuthToken
 
 MODERATORS_GROUP = "Moderators"
 
@@ -61,15 +60,14 @@ class User(AbstractUser):
         return self.groups.filter(name=MODERATORS_GROUP).exists()
 
 
-class ApiToken(AbstractAuthToken):
-    """An API token of a mobile app (django-rest-knox stores only its hash, with an expiry),
-    named after the device that holds it so its owner can tell tokens apart and revoke one."""
+class TokenDevice(models.Model):
+    """The device an API token (django-rest-knox's AuthToken: stored hashed, with an expiry)
+    was issued to, so its owner can tell tokens apart and revoke one."""
 
-    device = models.CharField(max_length=100, blank=True)
-
-    class Meta:
-        ordering = ["-created"]
-        verbose_name = "API token"
+    token = models.OneToOneField(
+        "knox.AuthToken", on_delete=models.CASCADE, primary_key=True, related_name="device"
+    )
+    name = models.CharField(max_length=100, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.user} on {self.device or 'an unnamed device'}"
+        return self.name or "an unnamed device"

@@ -89,8 +89,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-# API tokens carry the name of the device they were issued to (knox's swappable token model).
-KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 (a model name, not a secret)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
@@ -148,6 +146,8 @@ STOA = {
     "NEW_ACCOUNT_HOURS": 24,
     "NEW_ACCOUNT_POSTS": 5,
     "QUOTES_PER_POST_MAX": 50,
+    # Reports a member may file per hour from the web pages (the API has its own throttle).
+    "REPORTS_PER_HOUR": 10,
 }
 
 # Security. Production (DEBUG=False) gets HTTPS-only cookies, HSTS and redirects by default;

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema_field
+from knox.models import AuthToken
 from rest_framework import serializers
 
-from accounts.models import ApiToken, User
+from accounts.models import User
 from forum.api.serializers import NULLABLE_URI, UserSummarySerializer
 
 
@@ -15,17 +16,22 @@ class LoginSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.ModelSerializer):
     key = serializers.CharField(source="token_key", read_only=True)
+    device = serializers.SerializerMethodField()
     current = serializers.SerializerMethodField()
 
     class Meta:
-        model = ApiToken
+        model = AuthToken
         fields = ["key", "device", "created", "expiry", "current"]
         read_only_fields = fields
 
-    def get_current(self, token: ApiToken) -> bool:
+    def get_device(self, token: AuthToken) -> str:
+        device = getattr(token, "device", None)
+        return device.name if device is not None else ""
+
+    def get_current(self, token: AuthToken) -> bool:
         request = self.context.get("request")
         auth = getattr(request, "auth", None)
-        return isinstance(auth, ApiToken) and auth.digest == token.digest
+        return isinstance(auth, AuthToken) and auth.digest == token.digest
 
 
 class IssuedTokenSerializer(serializers.Serializer):

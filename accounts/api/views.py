@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from knox.models import AuthToken
 from knox.settings import knox_settings
 from rest_framework import generics, parsers, permissions, status
 from rest_framework.exceptions import AuthenticationFailed, NotFound
@@ -17,7 +18,7 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.api import serializers
-from accounts.models import ApiToken, User
+from accounts.models import TokenDevice, User
 from forum.api import throttles
 from forum.api.conditional import ConditionalGetMixin
 from forum.api.exceptions import RequestTooLarge
@@ -52,27 +53,26 @@ class TokenCreateView(APIView):
             raise AuthenticationFailed("Wrong username or password.")
         with transaction.atomic():
             now = timezone.now()
-            ApiToken.objects.filter(user=user, expiry__lt=now).delete()
+            AuthToken.objects.filter(user=user, expiry__lt=now).delete()
             limit = knox_settings.TOKEN_LIMIT_PER_USER
             if limit:
                 # At the limit, the least recently issued token makes room for the new one.
                 live = list(
-                    ApiToken.objects.filter(user=user)
+                    AuthToken.objects.filter(user=user)
                     .filter(Q(expiry__gte=now) | Q(expiry__isnull=True))
                     .order_by("-created")
                     .values_list("digest", flat=True)
                 )
                 stale = live[limit - 1 :]
                 if stale:
-                    ApiToken.objects.filter(digest__in=stale).delete()
-            instance, token = ApiToken.objects.create(
-                user=user, expiry=knox_settings.TOKEN_TTL, device=data.validated_data["device"]
-            )
+                    AuthToken.objects.filter(digest__in=stale).delete()
+            instance, token = AuthToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
+            TokenDevice.objects.create(token=instance, name=data.validated_data["device"])
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         body = {
             "token": token,
             "key": instance.token_key,
-            "device": instance.device,
+            "device": data.validated_data["device"],
             "expiry": instance.expiry,
             "user": user,
         }
@@ -94,9 +94,12 @@ class TokenListView(generics.ListAPIView):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return ApiToken.objects.none()
-        return ApiToken.objects.filter(user=self.request.user).filter(
-            Q(expiry__gte=timezone.now()) | Q(expiry__isnull=True)
+            return AuthToken.objects.none()
+        return (
+            AuthToken.objects.filter(user=self.request.user)
+            .filter(Q(expiry__gte=timezone.now()) | Q(expiry__isnull=True))
+            .select_related("device")
+            .order_by("-created")
         )
 
 
@@ -110,12 +113,12 @@ class TokenDetailView(APIView):
 
     def delete(self, request, key: str):
         if key == "current":
-            if not isinstance(request.auth, ApiToken):
+            if not isinstance(request.auth, AuthToken):
                 raise NotFound("This request was not made with a token.")
             request.auth.delete()
         else:
             # Only the owner's tokens: anyone else's key is simply not found.
-            deleted, _ = ApiToken.objects.filter(user=request.user, token_key=key[:25]).delete()
+            deleted, _ = AuthToken.objects.filter(user=request.user, token_key=key[:25]).delete()
             if not deleted:
                 raise NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)

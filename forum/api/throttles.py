@@ -7,7 +7,41 @@ a client rotating that header still counts as one address. Counters live in the 
 
 from __future__ import annotations
 
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import SimpleRateThrottle as _DRFSimpleRateThrottle
+
+
+class SimpleRateThrottle(_DRFSimpleRateThrottle):
+    """A fixed-window counter kept with the cache's atomic add/incr.
+
+    DRF's own throttle reads a history list, then writes it back: parallel requests all read
+    the same history and all get through. An increment cannot be lost that way, so the limit
+    holds under concurrency (in Redis across processes, in local memory within one).
+    """
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        now = self.timer()
+        window = int(now // self.duration)
+        key = f"{self.key}:{window}"
+        self._wait = (window + 1) * self.duration - now
+        for _ in range(2):
+            self.cache.add(key, 0, timeout=self.duration + 1)
+            try:
+                count = self.cache.incr(key)
+                break
+            except ValueError:
+                # The counter expired between add and incr: start the window again.
+                continue
+        else:
+            return True
+        return count <= self.num_requests
+
+    def wait(self):
+        return max(self._wait, 1)
 
 
 class _UserThrottle(SimpleRateThrottle):

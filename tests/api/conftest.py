@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from accounts.models import ApiToken
+from accounts.models import TokenDevice
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +29,8 @@ def anon():
 
 
 def bearer(user, device="test phone") -> APIClient:
-    _, token = ApiToken.objects.create(user=user, device=device)
+    instance, token = AuthToken.objects.create(user=user)
+    TokenDevice.objects.create(token=instance, name=device)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client

@@ -276,3 +276,43 @@ def test_post_list_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(10):
         response = client.get(f"/api/v1/threads/{thread.pk}/posts/?page_size=50")
     assert len(response.json()["results"]) == count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_reply_flood_still_stops_at_the_limit_with_gapless_numbers(category):
+    import threading
+
+    from django.db import connection, connections
+
+    from tests.api.conftest import bearer
+    from tests.factories import UserFactory
+
+    if connection.vendor != "postgresql":
+        pytest.skip("parallel writes are tested on PostgreSQL")
+    author = UserFactory()
+    thread = services.thread_create(author=author, category=category, title="t", body="start")
+    clients = [bearer(author) for _ in range(25)]
+    statuses: list[int] = []
+    start = threading.Barrier(len(clients))
+
+    def send(i, client):
+        try:
+            start.wait()
+            statuses.append(
+                client.post(
+                    f"/api/v1/threads/{thread.pk}/posts/", {"body": f"Flood {i}"}
+                ).status_code
+            )
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=send, args=(i, c)) for i, c in enumerate(clients)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(statuses) == [201] * 10 + [429] * 15
+    thread.refresh_from_db()
+    numbers = list(thread.posts.values_list("number", flat=True))
+    assert numbers == list(range(1, 12))
+    assert thread.post_count == 11 == thread.last_number
