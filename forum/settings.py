@@ -196,6 +196,7 @@ REST_FRAMEWORK = {
         "post_user": env.str("THROTTLE_POST_USER", default="10/min"),
         "post_address": env.str("THROTTLE_POST_ADDRESS", default="30/min"),
         "report_user": env.str("THROTTLE_REPORT_USER", default="20/hour"),
+        "report_address": env.str("THROTTLE_REPORT_ADDRESS", default="60/hour"),
         "upload_user": env.str("THROTTLE_UPLOAD_USER", default="10/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

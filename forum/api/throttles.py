@@ -89,5 +89,9 @@ class ReportUserThrottle(_UserThrottle):
     scope = "report_user"
 
 
+class ReportAddressThrottle(_AddressThrottle):
+    scope = "report_address"
+
+
 class UploadUserThrottle(_UserThrottle):
     scope = "upload_user"

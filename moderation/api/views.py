@@ -40,7 +40,7 @@ def _post_prefetch(path: str) -> Prefetch:
 )
 class PostReportView(APIView):
     permission_classes = [permissions.IsAuthenticated]
-    throttle_classes = [throttles.ReportUserThrottle]
+    throttle_classes = [throttles.ReportUserThrottle, throttles.ReportAddressThrottle]
 
     def post(self, request, pk: int):
         post = _get_post(request, pk)

@@ -172,3 +172,25 @@ def test_queue_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(7):
         response = client.get("/api/v1/moderation/queue/?page_size=50")
     assert len(response.json()["results"]) == count
+
+
+def test_reports_from_many_accounts_at_one_address_are_throttled(thread, other_member, category):
+    from tests.api.conftest import bearer
+    from tests.factories import UserFactory
+
+    posts = [
+        services.thread_create(
+            author=other_member, category=category, title=f"T{i}", body=f"b{i}"
+        ).posts.get()
+        for i in range(3)
+    ]
+    statuses = []
+    for _ in range(21):
+        client = bearer(UserFactory())
+        for post in posts:
+            statuses.append(
+                client.post(f"/api/v1/posts/{post.pk}/report/", {"reason": "spam"}).status_code
+            )
+    assert statuses[:60] == [201] * 60
+    assert set(statuses[60:]) == {429}
+    assert Report.objects.count() == 60
