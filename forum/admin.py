@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from forum import services
 from forum.models import Category, Post, PostRevision, Thread
 
 
@@ -19,6 +20,24 @@ class ThreadAdmin(admin.ModelAdmin):
     # Counters and numbers belong to the services; the admin must not hand-edit them.
     readonly_fields = ("author", "created", "last_activity", "post_count", "last_number", "slug")
     fields = ("title", "category", "is_pinned", "is_locked", *readonly_fields)
+
+    def has_add_permission(self, request):
+        # A thread is born with its first post: members start threads on the site or the API.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # Through the services, so that every moderator action is checked and audited.
+        changed = set(form.changed_data)
+        thread = Thread.objects.get(pk=obj.pk)
+        actor = request.user
+        if "title" in changed:
+            thread = services.thread_edit_title(actor=actor, thread=thread, title=obj.title)
+        if "category" in changed:
+            thread = services.thread_move(actor=actor, thread=thread, category=obj.category)
+        if "is_pinned" in changed:
+            thread = services.thread_pin(actor=actor, thread=thread, pinned=obj.is_pinned)
+        if "is_locked" in changed:
+            thread = services.thread_lock(actor=actor, thread=thread, locked=obj.is_locked)
 
 
 class RevisionInline(admin.TabularInline):

@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods, require_POST
 
 from forum import permissions, quotes, selectors, services
@@ -167,4 +169,10 @@ def search(request: HttpRequest) -> HttpResponse:
         page = Paginator(
             selectors.search_posts(user=request.user, query=query), settings.STOA["POSTS_PER_PAGE"]
         ).get_page(request.GET.get("page"))
+        for post in page:
+            # From the reader's rendering, not the source: a quote of a post this reader may
+            # not see is already cut out there. Plain text, escaped by the template.
+            post.snippet = Truncator(strip_tags(quotes.render_post_html(post, request.user))).chars(
+                240
+            )
     return render(request, "forum/search.html", {"query": query, "page": page})

@@ -43,3 +43,9 @@ def make_thread(category):
 @pytest.fixture
 def thread(member, make_thread):
     return make_thread(member)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Factories set a password on every user; the production hasher is slow on purpose.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -128,3 +128,19 @@ def test_script_in_title_and_body_is_escaped(client, member, make_thread):
     content = client.get(thread.get_absolute_url()).content
     assert b"<script>alert(1)</script>" not in content
     assert b"<img src=x onerror" not in content
+
+
+def test_search_snippet_does_not_show_text_quoted_from_a_hidden_post(
+    client, member, other_member, moderator, thread
+):
+    source = services.post_reply(author=other_member, thread=thread, body="private phrase zebra")
+    services.post_reply(
+        author=member,
+        thread=thread,
+        body=f'[quote="{other_member.username}" post={source.pk}]private phrase zebra[/quote]\n\n'
+        "searchable kettlebell answer",
+    )
+    services.post_hide(actor=moderator, post=source)
+    response = client.get(reverse("forum:search"), {"q": "kettlebell"})
+    assert b"searchable kettlebell answer" in response.content
+    assert b"zebra" not in response.content
