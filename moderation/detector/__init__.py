@@ -1,0 +1,85 @@
+"""Medical-advice detector: text in, :class:`Detection` out.
+
+Importable without Django; inference needs only the standard library and the committed JSON
+artefact (``model/detector.json``). Retrain with ``python manage.py train_detector``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .model import DEFAULT_ARTEFACT, Model, Scored, top_cues
+from .severity import red_flags, severity_of
+
+__all__ = ["Detection", "detect", "detect_many", "get_model", "reset_model"]
+
+
+@dataclass(frozen=True)
+class Detection:
+    flagged: bool
+    score: float  # calibrated probability 0..1
+    severity: str  # "none" | "advice" | "urgent"
+    cues: tuple[str, ...]  # the cues that weighed most, human-readable, <= 5
+    model_version: str
+
+
+# Lowest model probability at which a red-flag post that asks something is still flagged.
+RED_FLAG_FLOOR = 0.2
+
+_lock = threading.Lock()
+_model: Model | None = None
+
+
+def get_model() -> Model:
+    """The committed model, loaded once per process (double-checked under a lock)."""
+    global _model
+    if _model is None:
+        with _lock:
+            if _model is None:
+                _model = Model.load(DEFAULT_ARTEFACT)
+    return _model
+
+
+def reset_model(model: Model | None = None) -> None:
+    """Replace the cached model (tests, or after retraining in a long-lived process)."""
+    global _model
+    with _lock:
+        _model = model
+
+
+def _asks(scored: Scored) -> bool:
+    cues = scored.features.cues
+    return "question_mark" in cues or any(name.startswith("ask:") for name in cues)
+
+
+def _detect_with(model: Model, text: str) -> Detection:
+    scored = model.score(text)
+    flagged = scored.probability >= model.threshold
+    if not flagged and scored.probability >= RED_FLAG_FLOOR and _asks(scored):
+        # Safety net: a post that asks something and describes a red flag (chest pain,
+        # suicidal thoughts...) is flagged even when the model is unsure; missing it costs far
+        # more than a needless notice. The score stays the model's calibrated probability.
+        flagged = bool(red_flags(scored.features.norm))
+    severity, flags = severity_of(scored.features.norm, flagged)
+    cues = [f"red flag: {f.label}" for f in flags]
+    cues.extend(top_cues(scored.contributions, positive=flagged))
+    return Detection(
+        flagged=flagged,
+        score=round(scored.probability, 4),
+        severity=severity,
+        cues=tuple(dict.fromkeys(cues))[:5],
+        model_version=model.model_version,
+    )
+
+
+def detect(text: str) -> Detection:
+    """Decide whether ``text`` asks for medical advice. Thread-safe; the model is shared."""
+    return _detect_with(get_model(), text)
+
+
+def detect_many(texts: Iterable[str]) -> list[Detection]:
+    """Detect a batch (backfills); same results as calling :func:`detect` on each text."""
+    model = get_model()
+    return [_detect_with(model, t) for t in texts]

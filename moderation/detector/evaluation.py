@@ -1,0 +1,146 @@
+"""Metrics and the held-out report (precision, recall, F1, confusion matrix, per-kind breakdown)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def add(self, label: int, flagged: bool) -> None:
+        if label and flagged:
+            self.tp += 1
+        elif label:
+            self.fn += 1
+        elif flagged:
+            self.fp += 1
+        else:
+            self.tn += 1
+
+    @property
+    def n(self) -> int:
+        return self.tp + self.fp + self.fn + self.tn
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def false_positive_rate(self) -> float:
+        return self.fp / (self.fp + self.tn) if self.fp + self.tn else 0.0
+
+
+@dataclass
+class Item:
+    key: str
+    text: str
+    label: int
+    flagged: bool
+    score: float
+    kind: str = ""
+    severity: str = "none"
+    expected_severity: str | None = None
+
+
+@dataclass
+class Report:
+    overall: Counts = field(default_factory=Counts)
+    by_kind: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Item]:
+        return [it for it in self.items if bool(it.label) != it.flagged]
+
+
+def build_report(items: Sequence[Item]) -> Report:
+    rep = Report()
+    for it in items:
+        rep.overall.add(it.label, it.flagged)
+        if it.kind:
+            rep.by_kind[it.kind].add(it.label, it.flagged)
+        rep.items.append(it)
+    return rep
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:5.1f}%"
+
+
+def format_summary(rep: Report) -> list[str]:
+    c = rep.overall
+    return [
+        f"examples: {c.n} ({c.tp + c.fn} positive, {c.fp + c.tn} negative)",
+        f"precision: {c.precision:.3f}",
+        f"recall:    {c.recall:.3f}",
+        f"f1:        {c.f1:.3f}",
+        "confusion matrix (rows = true label, columns = predicted):",
+        "              pred 0   pred 1",
+        f"  true 0    {c.tn:7d}  {c.fp:7d}",
+        f"  true 1    {c.fn:7d}  {c.tp:7d}",
+    ]
+
+
+def format_breakdown(rep: Report) -> list[str]:
+    lines = [
+        f"{'kind':34s} {'n':>5s} {'pos':>5s} {'prec':>6s} {'recall':>7s} {'flagged':>8s}",
+    ]
+    for kind in sorted(rep.by_kind):
+        c = rep.by_kind[kind]
+        pos = c.tp + c.fn
+        prec = f"{c.precision:.3f}" if c.tp + c.fp else "  -  "
+        rec = f"{c.recall:.3f}" if pos else "  -  "
+        flagged = (c.tp + c.fp) / c.n if c.n else 0.0
+        lines.append(f"{kind:34s} {c.n:5d} {pos:5d} {prec:>6s} {rec:>7s} {_pct(flagged):>8s}")
+    return lines
+
+
+def format_errors(rep: Report, limit: int | None = None, width: int = 160) -> list[str]:
+    errs = rep.errors
+    lines = [f"errors: {len(errs)}"]
+    for it in errs[:limit] if limit else errs:
+        kind = "FN" if it.label else "FP"
+        text = " ".join(it.text.split())[:width]
+        tag = f" [{it.kind}]" if it.kind else ""
+        lines.append(f"  {kind} id={it.key} score={it.score:.3f}{tag}: {text}")
+    return lines
+
+
+def severity_lines(items: Sequence[Item]) -> list[str]:
+    rows = [it for it in items if it.expected_severity and it.flagged]
+    if not rows:
+        return []
+    ok = sum(1 for it in rows if it.severity == it.expected_severity)
+    urgent = [it for it in rows if it.expected_severity == "urgent"]
+    hit = sum(1 for it in urgent if it.severity == "urgent")
+    false_urgent = sum(
+        1 for it in rows if it.expected_severity != "urgent" and it.severity == "urgent"
+    )
+    return [
+        f"severity agreement on flagged posts with a known severity: {ok}/{len(rows)}",
+        f"urgent recall: {hit}/{len(urgent)}; marked urgent but not: {false_urgent}",
+    ]
+
+
+def timed(fn: Callable[[], object]) -> float:
+    import time
+
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0

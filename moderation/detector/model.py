@@ -1,0 +1,113 @@
+"""Inference: load the committed JSON artefact and score texts in plain Python.
+
+The artefact is JSON (no pickle): reviewable in a diff, safe to load, and versioned by the
+``model_version`` it carries. Scoring is a sparse dot product, so no scikit-learn is needed at
+run time and a load takes a few hundred milliseconds once per process.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .features import CUE_LABELS, Features, extract
+
+ARTEFACT_FORMAT = 1
+DEFAULT_ARTEFACT = Path(__file__).resolve().parent / "model" / "detector.json"
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Raw scoring result before severity is attached."""
+
+    features: Features
+    probability: float
+    contributions: tuple[tuple[str, float], ...]  # (human-readable cue, signed weight)
+    fast_path: bool
+
+
+class Model:
+    """A linear model over TF-IDF n-grams plus hand-designed cues, with Platt calibration."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        if data.get("format") != ARTEFACT_FORMAT:
+            raise ValueError(f"unsupported detector artefact format: {data.get('format')!r}")
+        self.model_version: str = data["model_version"]
+        terms: list[str] = data["terms"]
+        self.term_idf: dict[str, float] = dict(zip(terms, data["idf"], strict=True))
+        self.term_coef: dict[str, float] = dict(zip(terms, data["term_coef"], strict=True))
+        self.cue_coef: dict[str, float] = dict(
+            zip(data["cue_names"], data["cue_coef"], strict=True)
+        )
+        self.cue_scale: float = data["cue_scale"]
+        self.intercept: float = data["intercept"]
+        self.calib_a: float = data["calibration"]["a"]
+        self.calib_b: float = data["calibration"]["b"]
+        self.threshold: float = data["threshold"]
+        # Probability given to texts without any health term (first stage). It is the
+        # calibrated rate of positives among such texts at training time, so it stays honest.
+        self.gate_probability: float = data["gate"]["probability"]
+
+    @classmethod
+    def load(cls, path: Path | str = DEFAULT_ARTEFACT) -> Model:
+        with open(path, encoding="utf-8") as fh:
+            return cls(json.load(fh))
+
+    def margin(self, feats: Features) -> tuple[float, list[tuple[str, float]]]:
+        """Decision value and per-feature contributions of already extracted features."""
+        counts = Counter(g for g in feats.grams if g in self.term_idf)
+        weights: dict[str, float] = {}
+        for gram, n in counts.items():
+            # Sublinear TF times IDF, then L2-normalised: identical to the training vectoriser.
+            weights[gram] = (1.0 + math.log(n)) * self.term_idf[gram]
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        contribs: list[tuple[str, float]] = []
+        total = self.intercept
+        for gram, w in weights.items():
+            c = w / norm * self.term_coef[gram]
+            total += c
+            contribs.append((f'words "{gram}"', c))
+        for name, value in feats.cues.items():
+            coef = self.cue_coef.get(name)
+            if coef is None:
+                continue
+            c = value * self.cue_scale * coef
+            total += c
+            contribs.append((CUE_LABELS.get(name, name), c))
+        return total, contribs
+
+    def calibrate(self, margin: float) -> float:
+        z = self.calib_a * margin + self.calib_b
+        # Numerically stable logistic.
+        if z >= 0:
+            return 1.0 / (1.0 + math.exp(-z))
+        e = math.exp(z)
+        return e / (1.0 + e)
+
+    def score(self, text: str) -> Scored:
+        feats = extract(text)
+        if not feats.medical:
+            return Scored(feats, self.gate_probability, (("no health terms", -1.0),), True)
+        margin, contribs = self.margin(feats)
+        return Scored(feats, self.calibrate(margin), tuple(contribs), False)
+
+
+def top_cues(
+    contribs: tuple[tuple[str, float], ...], positive: bool, k: int = 5
+) -> tuple[str, ...]:
+    """The ``k`` cues that pushed hardest towards the decision that was taken."""
+    sign = 1.0 if positive else -1.0
+    ranked = sorted(
+        (c for c in contribs if c[1] * sign > 0), key=lambda c: c[1] * sign, reverse=True
+    )
+    seen: list[str] = []
+    for label, _ in ranked:
+        if label not in seen:
+            seen.append(label)
+        if len(seen) == k:
+            break
+    return tuple(seen)

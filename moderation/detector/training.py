@@ -1,0 +1,193 @@
+"""Reproducible training: features -> logistic regression -> Platt calibration -> JSON artefact.
+
+scikit-learn is only needed here, never at inference. Everything is seeded and single-threaded
+and the artefact is written with sorted keys and rounded floats, so two runs on the same data
+produce byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from .corpus import Example
+from .features import CUE_INDEX, CUES, Features, extract
+from .model import ARTEFACT_FORMAT, DEFAULT_ARTEFACT
+
+SEED = 20240611
+MODEL_NAME = "stoa-meddetect"
+MODEL_MAJOR = 1
+C = 4.0
+CUE_SCALE = 3.0
+MAX_TERMS = 20000
+# Hand-labelled forum posts and hand-written hard cases are few but carry exactly the
+# distinctions the subreddit labels blur (asking vs telling, soreness vs injury), so each
+# counts for several scraped posts.
+SOURCE_WEIGHT = {"hard_cases": 10.0, "relabelled": 5.0}
+
+
+def _round(x: float) -> float:
+    return float(f"{x:.6g}")
+
+
+def _identity(grams: list[str]) -> list[str]:
+    return grams
+
+
+def _cue_matrix(feats: Sequence[Features]) -> sparse.csr_matrix:
+    rows, cols, vals = [], [], []
+    for i, f in enumerate(feats):
+        for name, value in f.cues.items():
+            rows.append(i)
+            cols.append(CUE_INDEX[name])
+            vals.append(value * CUE_SCALE)
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(len(feats), len(CUES)))
+
+
+def _weights(examples: Sequence[Example]) -> np.ndarray:
+    w = np.ones(len(examples))
+    for i, ex in enumerate(examples):
+        if ex.source == "hard_cases":
+            w[i] = SOURCE_WEIGHT["hard_cases"]
+        elif ex.reviewed:
+            w[i] = SOURCE_WEIGHT["relabelled"]
+        elif ex.source == "askdocs":
+            w[i] = SOURCE_WEIGHT.get("askdocs", 1.0)
+    # Balance the classes so the positive class is not drowned by scraped negatives;
+    # calibration afterwards maps scores back to probabilities.
+    y = np.array([ex.label for ex in examples])
+    for cls in (0, 1):
+        mask = y == cls
+        if mask.any():
+            w[mask] *= len(y) / (2.0 * w[mask].sum())
+    return w
+
+
+def train(examples: Sequence[Example], log: Any = None) -> dict[str, Any]:
+    """Train on ``examples`` and return the artefact as a JSON-serialisable dict."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    def say(msg: str) -> None:
+        if log is not None:
+            log(msg)
+
+    examples = list(examples)
+    y = np.array([ex.label for ex in examples])
+    feats = [extract(ex.text) for ex in examples]
+    say(f"features: {len(examples)} examples, {int(y.sum())} positive")
+
+    small = len(examples) < 500
+    vec = TfidfVectorizer(
+        analyzer=_identity,
+        min_df=1 if small else 3,
+        max_features=MAX_TERMS,
+        sublinear_tf=True,
+        norm="l2",
+        smooth_idf=True,
+        dtype=np.float64,
+    )
+    # Only texts that pass the first-stage gate are scored by the model at run time, so the
+    # model is fitted on those; the rest only set the gate probability.
+    gated = np.array([f.medical for f in feats])
+    idx = np.flatnonzero(gated)
+    x_terms = vec.fit_transform([feats[i].grams for i in idx])
+    x = sparse.hstack([x_terms, _cue_matrix([feats[i] for i in idx])]).tocsr()
+    yg = y[idx]
+    w = _weights([examples[i] for i in idx])
+
+    def fit(xm: sparse.csr_matrix, ym: np.ndarray, wm: np.ndarray) -> LogisticRegression:
+        clf = LogisticRegression(C=C, solver="liblinear", max_iter=1000, random_state=SEED)
+        clf.fit(xm, ym, sample_weight=wm)
+        return clf
+
+    # Out-of-fold margins for an honest Platt calibration and threshold.
+    n_splits = int(min(5, yg.sum(), len(yg) - yg.sum()))
+    oof = np.zeros(len(yg))
+    if n_splits >= 2:
+        folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=SEED)
+        for tr, te in folds.split(x, yg):
+            oof[te] = fit(x[tr], yg[tr], w[tr]).decision_function(x[te])
+    clf = fit(x, yg, w)
+    if n_splits < 2:
+        oof = clf.decision_function(x)
+
+    platt = LogisticRegression(C=1e4, solver="lbfgs", max_iter=1000)
+    platt.fit(oof.reshape(-1, 1), yg)
+    a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
+    prob = 1.0 / (1.0 + np.exp(-(a * oof + b)))
+
+    # Threshold: best F1 out of fold, kept near 0.5 so the score stays interpretable.
+    best_t, best_f1 = 0.5, -1.0
+    for t in np.arange(0.30, 0.71, 0.01):
+        pred = prob >= t
+        tp = float((pred & (yg == 1)).sum())
+        fp = float((pred & (yg == 0)).sum())
+        fn = float((~pred & (yg == 1)).sum())
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if f1 > best_f1 + 1e-9:
+            best_t, best_f1 = float(t), f1
+    say(f"out-of-fold F1 {best_f1:.3f} at threshold {best_t:.2f}")
+
+    not_gated = ~gated
+    gate_pos = int(y[not_gated].sum())
+    gate_n = int(not_gated.sum())
+    # Laplace-smoothed positive rate among texts with no health term at all.
+    gate_prob = (gate_pos + 1) / (gate_n + 2)
+    say(f"gate: {gate_n} texts without health terms, {gate_pos} of them positive")
+
+    coef = clf.coef_[0]
+    n_terms = x_terms.shape[1]
+    names = vec.get_feature_names_out()
+    idf = vec.idf_
+    keep = sorted(
+        (str(names[j]), _round(idf[j]), _round(coef[j]))
+        for j in range(n_terms)
+        if abs(coef[j]) >= 1e-3
+    )
+    art: dict[str, Any] = {
+        "format": ARTEFACT_FORMAT,
+        "model_version": "",
+        "terms": [k[0] for k in keep],
+        "idf": [k[1] for k in keep],
+        "term_coef": [k[2] for k in keep],
+        "cue_names": [c.name for c in CUES],
+        "cue_coef": [_round(coef[n_terms + i]) for i in range(len(CUES))],
+        "cue_scale": CUE_SCALE,
+        "intercept": _round(float(clf.intercept_[0])),
+        "calibration": {"a": _round(a), "b": _round(b)},
+        "threshold": _round(best_t),
+        "gate": {"probability": _round(gate_prob), "texts": gate_n, "positives": gate_pos},
+        "training": {
+            "examples": len(examples),
+            "positives": int(y.sum()),
+            "seed": SEED,
+            "C": C,
+            "out_of_fold_f1": _round(best_f1),
+        },
+    }
+    digest = hashlib.sha256(dump(art).encode("utf-8")).hexdigest()[:10]
+    art["model_version"] = f"{MODEL_NAME}-{MODEL_MAJOR}+{digest}"
+    return art
+
+
+def dump(art: dict[str, Any]) -> str:
+    """Canonical JSON text of an artefact (sorted keys, one line per top-level key)."""
+    lines = [
+        f"{json.dumps(k)}: {json.dumps(art[k], sort_keys=True, ensure_ascii=False)}"
+        for k in sorted(art)
+    ]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def write(art: dict[str, Any], path: Path = DEFAULT_ARTEFACT) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump(art), encoding="utf-8")
+    return path

@@ -1,0 +1,49 @@
+"""Rebuild the medical-advice detector from ../shared/meddata and the hard cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from moderation import detector
+from moderation.detector import corpus, training
+from moderation.detector.model import DEFAULT_ARTEFACT
+
+
+class Command(BaseCommand):
+    help = (
+        "Train the medical-advice detector on the training split (fixed seeds, reproducible) "
+        "and write the JSON artefact that is committed with the code."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--data-dir",
+            type=Path,
+            default=None,
+            help="Folder with the source posts (default: $STOA_MEDDATA or ../shared/meddata).",
+        )
+        parser.add_argument(
+            "--output",
+            type=Path,
+            default=DEFAULT_ARTEFACT,
+            help=f"Where to write the model (default: {DEFAULT_ARTEFACT}).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        data_dir = options["data_dir"] or corpus.default_data_dir()
+        try:
+            examples = corpus.load_corpus(data_dir)
+        except FileNotFoundError as exc:
+            raise CommandError(str(exc)) from exc
+        train = [ex for ex in examples if ex.split == "train"]
+        self.stdout.write(f"training on {len(train)} of {len(examples)} examples from {data_dir}")
+        art = training.train(train, log=self.stdout.write)
+        path = training.write(art, options["output"])
+        detector.reset_model()
+        size_kb = path.stat().st_size / 1024
+        self.stdout.write(
+            self.style.SUCCESS(f"wrote {path} ({size_kb:.0f} KiB), version {art['model_version']}")
+        )

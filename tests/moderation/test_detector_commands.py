@@ -1,0 +1,113 @@
+"""CLI contract of detect_medical_advice and evaluate_detector."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from moderation import detector
+
+
+@pytest.fixture(autouse=True)
+def _real_model():
+    detector.reset_model()
+    yield
+    detector.reset_model()
+
+
+def _lines(*records: object) -> StringIO:
+    return StringIO("".join(json.dumps(r) + "\n" for r in records))
+
+
+def test_detect_writes_one_line_per_input_in_order():
+    out = StringIO()
+    call_command(
+        "detect_medical_advice",
+        stdin=_lines(
+            {"id": "a", "text": "Squats 5x5 at 100 kg today, felt great."},
+            {
+                "id": 2,
+                "text": "My daughter's knee swells after every game, should we see a doctor?",
+            },
+            {"id": "c", "text": "Chest pain and I passed out on my run. Should I go to the ER?"},
+        ),
+        stdout=out,
+    )
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["id"] for r in rows] == ["a", 2, "c"]
+    assert all(set(r) == {"id", "flagged", "score", "severity"} for r in rows)
+    assert [r["flagged"] for r in rows] == [False, True, True]
+    assert rows[0]["severity"] == "none" and rows[2]["severity"] == "urgent"
+
+
+def test_detect_reads_a_file(tmp_path):
+    path = tmp_path / "posts.jsonl"
+    path.write_text(json.dumps({"id": 1, "text": "hello"}) + "\n\n", encoding="utf-8")
+    out = StringIO()
+    call_command("detect_medical_advice", str(path), stdout=out)
+    assert json.loads(out.getvalue())["id"] == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ('{"id": 1, "text": "ok"}\n{"id": 2, "text": \n', "line 2"),
+        ('{"id": 1, "text": "ok"}\n[1, 2]\n', "line 2"),
+        ('{"id": 1, "text": "ok"}\n\n{"text": "no id"}\n', "line 3"),
+        ('{"id": 1, "text": 5}\n', "line 1"),
+        ('{"id": null, "text": "x"}\n', "line 1"),
+    ],
+)
+def test_detect_refuses_malformed_input_with_the_line_number(payload, message):
+    out = StringIO()
+    with pytest.raises(CommandError, match=message):
+        call_command("detect_medical_advice", stdin=StringIO(payload), stdout=out)
+    assert out.getvalue() == ""
+
+
+def test_detect_reports_a_missing_file_clearly(tmp_path):
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("detect_medical_advice", str(tmp_path / "missing.jsonl"), stdout=StringIO())
+
+
+def test_evaluate_prints_metrics_confusion_matrix_and_errors(tmp_path):
+    path = tmp_path / "labelled.jsonl"
+    records = [
+        {"id": 1, "text": "My knee swells after runs, should I see a physio?", "label": 1},
+        {"id": 2, "text": "How do I keep my back flat when deadlifting?", "label": 0},
+        {"id": 3, "text": "Best running shoes for a marathon?", "label": 1},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    out = StringIO()
+    call_command("evaluate_detector", str(path), stdout=out)
+    text = out.getvalue()
+    for needle in ("precision:", "recall:", "f1:", "confusion matrix", "errors: 1", "FN id=3"):
+        assert needle in text
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ('{"id": 1, "text": "x"}\n', 'line 1: missing "label"'),
+        ('{"id": 1, "text": "x", "label": "yes"}\n', "line 1"),
+        ('{"id": 1, "text": "x", "label": 1}\nnot json\n', "line 2"),
+        ('{"id": 1, "text": "x", "label": 3}\n', "must be 0 or 1"),
+    ],
+)
+def test_evaluate_refuses_malformed_input(payload, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("evaluate_detector", "-", stdin=StringIO(payload), stdout=StringIO())
+
+
+def test_evaluate_needs_a_file_or_builtin():
+    with pytest.raises(CommandError, match="--builtin"):
+        call_command("evaluate_detector", stdout=StringIO())
+
+
+def test_builtin_evaluation_fails_clearly_without_the_shared_data(tmp_path):
+    with pytest.raises(CommandError, match="STOA_MEDDATA"):
+        call_command("evaluate_detector", builtin=True, data_dir=tmp_path, stdout=StringIO())
