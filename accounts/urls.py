@@ -13,7 +13,7 @@ urlpatterns = [
 
 # Django's own login, logout and password views, un-namespaced as Django expects them.
 auth_patterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("django.contrib.auth.urls")),
 ]

@@ -1,14 +1,33 @@
 from __future__ import annotations
 
+import math
+
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts.forms import ProfileForm, SignupForm
 from accounts.models import User
-from forum import selectors
+from forum import selectors, throttles
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page with the API's sign-in throttles (per account and per address),
+    so guessing passwords through the page is as slow as through the API."""
+
+    def post(self, request, *args, **kwargs):
+        wait = throttles.throttle_wait(request, throttles.LOGIN)
+        if wait is None:
+            return super().post(request, *args, **kwargs)
+        # An unbound form: binding it would validate it, and validating it checks the password.
+        messages.error(request, "Too many sign-in attempts. Please try again later.")
+        response = self.render_to_response(self.get_context_data(form=self.form_class(request)))
+        response.status_code = 429
+        response["Retry-After"] = str(math.ceil(wait))
+        return response
 
 
 def signup(request: HttpRequest) -> HttpResponse:

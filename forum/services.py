@@ -8,6 +8,8 @@ anything, runs in one transaction, and keeps counters exact:
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -56,6 +58,25 @@ def clean_title(title: str) -> str:
     if len(title) > limit:
         raise ValidationError({"title": [f"A title can hold at most {limit} characters."]})
     return title
+
+
+# A member who sends the same text twice within this window almost always double-submitted.
+DUPLICATE_WINDOW = timedelta(minutes=5)
+
+
+def refuse_repeat(*, author: User, body: str) -> None:
+    """Refuse a post whose text repeats one the author wrote moments ago (whitespace aside).
+
+    The posting throttles bound how many recent posts there can be, and the (author, -created)
+    index finds them.
+    """
+    since = timezone.now() - DUPLICATE_WINDOW
+    recent = Post.objects.filter(author=author, created__gte=since).values_list(
+        "source", flat=True
+    )[:100]
+    words = body.split()
+    if any(source.split() == words for source in recent):
+        raise ValidationError({"body": ["You posted this same text a moment ago."]})
 
 
 def _slug_for(title: str) -> str:
@@ -131,6 +152,7 @@ def thread_create(*, author: User, category: Category, title: str, body: str) ->
     title = clean_title(title)
     body = clean_body(body)
     check_post_content(body=body, author=author)
+    refuse_repeat(author=author, body=body)
     now = timezone.now()
     thread = Thread(
         category=category,
@@ -156,6 +178,8 @@ def post_reply(*, author: User, thread: Thread, body: str) -> Post:
             raise PermissionDenied("This thread is locked.")
         raise PermissionDenied("You must be signed in to reply.")
     check_post_content(body=body, author=author)
+    # Under the thread's lock: two copies of one reply sent at once cannot both pass.
+    refuse_repeat(author=author, body=body)
     return _create_post(thread=thread, author=author, body=body)
 
 

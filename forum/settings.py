@@ -146,8 +146,6 @@ STOA = {
     "NEW_ACCOUNT_HOURS": 24,
     "NEW_ACCOUNT_POSTS": 5,
     "QUOTES_PER_POST_MAX": 50,
-    # Reports a member may file per hour from the web pages (the API has its own throttle).
-    "REPORTS_PER_HOUR": 10,
 }
 
 # Security. Production (DEBUG=False) gets HTTPS-only cookies, HSTS and redirects by default;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,9 +15,24 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods, require_POST
 
-from forum import permissions, quotes, selectors, services
+from forum import permissions, quotes, selectors, services, throttles
 from forum.forms import PostForm, ThreadForm
 from forum.models import Category, Post, Thread
+
+
+def _throttled(request: HttpRequest, form) -> float | None:
+    """Count a posting attempt (shared with the API); on refusal, say so on the form."""
+    wait = throttles.throttle_wait(request, throttles.POSTING)
+    if wait is not None:
+        form.add_error(None, "You are posting too fast. Please wait a minute and try again.")
+    return wait
+
+
+def _render_form(request, template, context, wait: float | None) -> HttpResponse:
+    response = render(request, template, context, status=200 if wait is None else 429)
+    if wait is not None:
+        response["Retry-After"] = str(math.ceil(wait))
+    return response
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -83,7 +100,8 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
     category = get_object_or_404(Category, slug=slug)
     form = ThreadForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    wait = None
+    if request.method == "POST" and form.is_valid() and not (wait := _throttled(request, form)):
         try:
             thread = services.thread_create(
                 author=request.user,
@@ -95,7 +113,9 @@ def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
             _add_errors(form, exc)
         else:
             return redirect(thread)
-    return render(request, "forum/thread_form.html", {"category": category, "form": form})
+    return _render_form(
+        request, "forum/thread_form.html", {"category": category, "form": form}, wait
+    )
 
 
 @login_required
@@ -119,7 +139,8 @@ def post_reply(request: HttpRequest, pk: int) -> HttpResponse:
             request, "forum/post_form.html", {"thread": thread, "form": form, "action": "reply"}
         )
     form = PostForm(request.POST)
-    if form.is_valid():
+    wait = None
+    if form.is_valid() and not (wait := _throttled(request, form)):
         try:
             post = services.post_reply(
                 author=request.user, thread=thread, body=form.cleaned_data["body"]
@@ -128,8 +149,11 @@ def post_reply(request: HttpRequest, pk: int) -> HttpResponse:
             _add_errors(form, exc)
         else:
             return redirect(post)
-    return render(
-        request, "forum/post_form.html", {"thread": thread, "form": form, "action": "reply"}
+    return _render_form(
+        request,
+        "forum/post_form.html",
+        {"thread": thread, "form": form, "action": "reply"},
+        wait,
     )
 
 

@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+import math
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from forum import selectors as forum_selectors
+from forum import throttles
 from moderation import services
 from moderation.forms import ReportForm
-
-REPORTS_PER_HOUR = 10
-WINDOW_SECONDS = 3600
-RATE_KEY = "moderation:report-rate:{}"
-
-
-def reports_per_hour() -> int:
-    return settings.STOA.get("REPORTS_PER_HOUR", REPORTS_PER_HOUR)
-
-
-def report_throttled(user) -> bool:
-    """Count one report attempt for the member; True once they are past the hourly limit.
-
-    A fixed window in the shared cache (Redis when REDIS_URL is set, so every worker sees the
-    same count); ``cache.incr`` is atomic there, so parallel posts cannot slip past the limit.
-    """
-    key = RATE_KEY.format(user.pk)
-    cache.add(key, 0, timeout=WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=WINDOW_SECONDS)
-        count = 1
-    return count > reports_per_hour()
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -55,8 +32,10 @@ def report_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
     form = ReportForm(request.POST or None)
     status = 200
+    wait = None
     if request.method == "POST" and form.is_valid():
-        if report_throttled(request.user):
+        wait = throttles.throttle_wait(request, throttles.REPORTING)
+        if wait is not None:
             form.add_error(None, "You have sent a lot of reports; please try again later.")
             status = 429
         else:
@@ -74,6 +53,9 @@ def report_create(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, "Thank you: the moderators will look at this post.")
                 return redirect(post)
-    return render(
+    response = render(
         request, "moderation/report_form.html", {"post": post, "form": form}, status=status
     )
+    if wait is not None:
+        response["Retry-After"] = str(math.ceil(wait))
+    return response

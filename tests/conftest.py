@@ -28,12 +28,21 @@ def category(db):
 
 @pytest.fixture
 def make_thread(category):
-    def make(author, *, title="A thread", body="First post.", replies=0, in_category=None):
+    made: list[str] = []
+
+    def make(author, *, title="A thread", body=None, replies=0, in_category=None):
+        # The first thread a test makes opens with "First post."; later ones differ, since a
+        # member may not post the same text twice in a row.
+        if body is None:
+            body = "First post." if not made else f"First post of thread {len(made) + 1}."
+        made.append(body)
         thread = services.thread_create(
             author=author, category=in_category or category, title=title, body=body
         )
         for i in range(replies):
-            services.post_reply(author=author, thread=thread, body=f"Reply {i + 1}")
+            services.post_reply(
+                author=author, thread=thread, body=f"Reply {i + 1} in thread {thread.pk}"
+            )
         thread.refresh_from_db()
         return thread
 

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.api import serializers
 from accounts.models import TokenDevice, User
-from forum.api import throttles
+from forum import throttles
 from forum.api.conditional import ConditionalGetMixin
 from forum.api.exceptions import RequestTooLarge
 
@@ -38,7 +38,7 @@ class TokenCreateView(APIView):
     # protect and no session authentication to enforce it.
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [throttles.LoginAddressThrottle, throttles.LoginAccountThrottle]
+    throttle_classes = throttles.LOGIN
 
     def post(self, request):
         data = serializers.LoginSerializer(data=request.data)

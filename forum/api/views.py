@@ -4,13 +4,10 @@ forum/services.py, answer with the object as the viewer may see it. Errors from 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotFound
@@ -19,19 +16,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from forum import permissions as forum_permissions
-from forum import selectors, services
-from forum.api import filters, pagination, serializers, throttles
+from forum import selectors, services, throttles
+from forum.api import filters, pagination, serializers
 from forum.api.conditional import ConditionalGetMixin
 from forum.models import Post, PostRevision, ReadMarker, Subscription, Thread
 from forum.permissions import AnyUser
 
 # The same text from the same author again within this window is a double submit or a
 # flood, not a new post.
-DUPLICATE_WINDOW = timedelta(minutes=5)
 SEARCH_QUERY_MAX = 200
 EXCERPT_MAX = 5000
-
-POSTING_THROTTLES = [throttles.PostUserThrottle, throttles.PostAddressThrottle]
 
 
 def thread_queryset(user: AnyUser) -> QuerySet[Thread]:
@@ -58,21 +52,6 @@ def thread_queryset(user: AnyUser) -> QuerySet[Thread]:
         unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
         is_subscribed=Exists(Subscription.objects.filter(user=user, thread=OuterRef("pk"))),
     )
-
-
-def refuse_duplicate(*, author, body: str) -> str:
-    """Return the body as the services will store it, or refuse a repeat of a recent post."""
-    body = services.clean_body(body)
-    since = timezone.now() - DUPLICATE_WINDOW
-    # Whitespace changes do not make a new post. The posting throttle bounds how many recent
-    # posts there can be, and the (author, -created) index finds them.
-    recent = Post.objects.filter(author=author, created__gte=since).values_list(
-        "source", flat=True
-    )[:100]
-    words = body.split()
-    if any(source.split() == words for source in recent):
-        raise ValidationError({"body": ["You posted this same text a moment ago."]})
-    return body
 
 
 def _thread_response(request, thread: Thread, *, code=status.HTTP_200_OK) -> Response:
@@ -113,18 +92,17 @@ class ThreadListView(ConditionalGetMixin, generics.ListCreateAPIView):
 
     def get_throttles(self):
         if self.request.method == "POST":
-            return [throttle() for throttle in POSTING_THROTTLES]
+            return [throttle() for throttle in throttles.POSTING]
         return super().get_throttles()
 
     def create(self, request, *args, **kwargs):
         data = serializers.ThreadCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        body = refuse_duplicate(author=request.user, body=data.validated_data["body"])
         thread = services.thread_create(
             author=request.user,
             category=data.validated_data["category"],
             title=data.validated_data["title"],
-            body=body,
+            body=data.validated_data["body"],
         )
         return _thread_response(request, thread, code=status.HTTP_201_CREATED)
 
@@ -277,7 +255,7 @@ class ThreadPostsView(ConditionalGetMixin, generics.ListCreateAPIView):
 
     def get_throttles(self):
         if self.request.method == "POST":
-            return [throttle() for throttle in POSTING_THROTTLES]
+            return [throttle() for throttle in throttles.POSTING]
         return super().get_throttles()
 
     def list(self, request, *args, **kwargs):
@@ -292,8 +270,9 @@ class ThreadPostsView(ConditionalGetMixin, generics.ListCreateAPIView):
         thread = self.get_thread()
         data = serializers.PostBodySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        body = refuse_duplicate(author=request.user, body=data.validated_data["body"])
-        post = services.post_reply(author=request.user, thread=thread, body=body)
+        post = services.post_reply(
+            author=request.user, thread=thread, body=data.validated_data["body"]
+        )
         return _post_response(request, post, code=status.HTTP_201_CREATED)
 
 

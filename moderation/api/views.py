@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from forum import permissions as forum_permissions
-from forum import selectors
+from forum import selectors, throttles
 from forum import services as forum_services
-from forum.api import pagination, throttles
+from forum.api import pagination
 from forum.api.conditional import ConditionalGetMixin
 from forum.api.serializers import PostSerializer
 from forum.api.views import _get_post, _post_response
@@ -40,7 +40,7 @@ def _post_prefetch(path: str) -> Prefetch:
 )
 class PostReportView(APIView):
     permission_classes = [permissions.IsAuthenticated]
-    throttle_classes = [throttles.ReportUserThrottle, throttles.ReportAddressThrottle]
+    throttle_classes = throttles.REPORTING
 
     def post(self, request, pk: int):
         post = _get_post(request, pk)

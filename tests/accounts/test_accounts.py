@@ -5,7 +5,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 
 from accounts.models import User
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +74,29 @@ def test_password_reset_answers_the_same_for_known_and_unknown_email(client, mem
     unknown = client.post(reverse("password_reset"), {"email": "nobody@example.com"})
     assert known.status_code == unknown.status_code == 302
     assert known["Location"] == unknown["Location"]
+
+
+def test_login_page_is_throttled_per_account_even_with_rotating_forwarded_for(
+    client, member, monkeypatch
+):
+    from django.core.cache import cache
+
+    from forum import throttles
+
+    cache.clear()
+    monkeypatch.setattr(throttles.LoginAccountThrottle, "rate", "3/hour", raising=False)
+    codes = [
+        client.post(
+            reverse("login"),
+            {"username": member.username, "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"10.0.0.{i}",
+        ).status_code
+        for i in range(5)
+    ]
+    assert codes == [200, 200, 200, 429, 429]
+    # Even the right password is refused while the account is throttled.
+    response = client.post(reverse("login"), {"username": member.username, "password": PASSWORD})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "_auth_user_id" not in client.session
+    cache.clear()

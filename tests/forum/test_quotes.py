@@ -150,8 +150,8 @@ def test_thread_page_with_quotes_costs_the_same_queries(client, member, make_thr
     big = make_thread(member, replies=1)
     markup = quotes.quote_markup(post=source, user=member)
     services.post_reply(author=member, thread=small, body=markup)
-    for _ in range(6):
-        services.post_reply(author=member, thread=big, body=markup)
+    for i in range(6):
+        services.post_reply(author=member, thread=big, body=f"{markup}\n\nAgreed ({i}).")
     client.force_login(member)
     client.get(small.get_absolute_url())
     assert count(small.get_absolute_url()) == count(big.get_absolute_url())

@@ -240,3 +240,18 @@ def test_title_edit_by_author_and_not_by_others(thread, member, other_member):
     services.thread_edit_title(actor=member, thread=thread, title="Better title")
     thread.refresh_from_db()
     assert (thread.title, thread.slug) == ("Better title", "better-title")
+
+
+def test_the_same_text_twice_in_a_row_is_refused(thread, member, other_member):
+    services.post_reply(author=member, thread=thread, body="Great session today")
+    with pytest.raises(ValidationError) as exc:
+        services.post_reply(author=member, thread=thread, body="  Great session\n today ")
+    assert "body" in exc.value.message_dict
+    with pytest.raises(ValidationError):
+        services.thread_create(
+            author=member, category=thread.category, title="Again", body="Great session today"
+        )
+    # Someone else may say the same thing.
+    services.post_reply(author=other_member, thread=thread, body="Great session today")
+    thread.refresh_from_db()
+    assert thread.post_count == 3

@@ -144,3 +144,21 @@ def test_search_snippet_does_not_show_text_quoted_from_a_hidden_post(
     response = client.get(reverse("forum:search"), {"q": "kettlebell"})
     assert b"searchable kettlebell answer" in response.content
     assert b"zebra" not in response.content
+
+
+def test_reply_flood_through_the_pages_is_throttled(client, member, thread, monkeypatch):
+    from django.core.cache import cache
+
+    from forum import throttles
+
+    cache.clear()
+    monkeypatch.setattr(throttles.PostUserThrottle, "rate", "5/min", raising=False)
+    client.force_login(member)
+    codes = [
+        client.post(reverse("forum:reply", args=[thread.pk]), {"body": f"flood {i}"}).status_code
+        for i in range(8)
+    ]
+    assert codes == [302] * 5 + [429] * 3
+    thread.refresh_from_db()
+    assert thread.post_count == 6 == thread.posts.count()
+    cache.clear()

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import uuid
-
 import pytest
+from django.core.cache import cache
 
-from moderation import detector, views
+from moderation import detector
 from moderation.detector import Detection
 
 # Deterministic stand-ins for the model: tests of the workflow must not depend on its exact
@@ -30,10 +29,11 @@ def stub_detector(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_report_limits(monkeypatch):
-    # Report limits live in the shared cache (Redis in CI): a key of its own per test, rather
-    # than flushing a cache other test runs may be using.
-    monkeypatch.setattr(views, "RATE_KEY", f"test-{uuid.uuid4().hex}:{{}}")
+def _fresh_throttles():
+    # Throttle counters live in the cache; every test starts with none.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

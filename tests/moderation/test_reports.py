@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from forum import services as forum_services
+from forum import throttles
 from moderation import selectors, services
 from moderation.models import AuditLog, Report, Review
 
@@ -132,8 +133,8 @@ def test_bad_form_input_is_a_form_error_not_a_500(stub_detector, client, other_m
     assert not Report.objects.exists()
 
 
-def test_reports_are_throttled_per_member(stub_detector, client, settings, other_member, member):
-    settings.STOA = {**settings.STOA, "REPORTS_PER_HOUR": 3}
+def test_reports_are_throttled_per_member(stub_detector, client, monkeypatch, other_member, member):
+    monkeypatch.setattr(throttles.ReportUserThrottle, "rate", "3/hour", raising=False)
     posts = [
         forum_services.thread_create(
             author=member, category=c, title=f"T{i}", body=f"post {i}"
@@ -144,6 +145,8 @@ def test_reports_are_throttled_per_member(stub_detector, client, settings, other
     codes = [client.post(report_url(p), {"reason": "spam"}).status_code for p in posts]
     assert codes == [302, 302, 302, 429, 429]
     assert Report.objects.count() == 3
+    response = client.post(report_url(posts[0]), {"reason": "spam"})
+    assert int(response["Retry-After"]) > 0
 
 
 def _category():

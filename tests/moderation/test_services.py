@@ -225,7 +225,7 @@ def test_category_threshold_raises_the_bar_for_automatic_notices(stub_detector, 
     CategorySettings.objects.create(category=strict, threshold=0.9)
     borderline = make_post("[borderline] tight calves?", in_category=strict)
     clear_case = make_post("[urgent] chest pain", in_category=strict)
-    elsewhere = make_post("[borderline] tight calves?")
+    elsewhere = make_post("[borderline] tight calves again?")
     assert borderline.review.status == Review.Status.CLEAR
     assert live_notices(borderline) == []
     assert clear_case.review.status == Review.Status.PENDING

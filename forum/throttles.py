@@ -1,0 +1,131 @@
+"""Rate limits of the site, per account and per address, shared by the pages and the API:
+a flood through both counts once.
+
+Addresses come from DRF's `get_ident`, which trusts X-Forwarded-For only NUM_PROXIES deep, so
+a client rotating that header still counts as one address. Counters live in the default cache
+(Redis when REDIS_URL is set): every process shares them.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.core.cache import cache
+from django.http import HttpRequest
+from rest_framework.throttling import SimpleRateThrottle as _DRFSimpleRateThrottle
+
+
+def hit(key: str, *, limit: int, period: int, now: float | None = None) -> float | None:
+    """Count one event under `key`. None while within `limit` per `period` seconds, else the
+    seconds left until the window ends (for Retry-After).
+
+    A fixed window moved with the cache's atomic add/incr, never read-then-written, so parallel
+    requests cannot all slip under the limit; with REDIS_URL every process shares it.
+    """
+    now = time.time() if now is None else now
+    window = int(now // period)
+    window_key = f"ratelimit:{key}:{window}"
+    for _ in range(2):
+        cache.add(window_key, 0, timeout=period + 1)
+        try:
+            count = cache.incr(window_key)
+            break
+        except ValueError:
+            # The counter expired between add and incr: start the window again.
+            continue
+    else:
+        return None
+    if count <= limit:
+        return None
+    return max((window + 1) * period - now, 1.0)
+
+
+def throttle_wait(request: HttpRequest, throttle_classes) -> float | None:
+    """For plain Django views: count the request against each throttle; None if all allow it,
+    else the longest wait. Every throttle counts, as DRF does, even after one refuses."""
+    waits = []
+    for throttle_class in throttle_classes:
+        throttle = throttle_class()
+        if not throttle.allow_request(request, None):
+            waits.append(throttle.wait())
+    return max(waits) if waits else None
+
+
+class SimpleRateThrottle(_DRFSimpleRateThrottle):
+    """DRF's throttle on Stoa's atomic counter (forum.ratelimit).
+
+    DRF's own throttle reads a history list, then writes it back: parallel requests all read
+    the same history and all get through. An increment cannot be lost that way.
+    """
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self._wait = hit(self.key, limit=self.num_requests, period=self.duration, now=self.timer())
+        return self._wait is None
+
+    def wait(self):
+        return self._wait
+
+
+class _UserThrottle(SimpleRateThrottle):
+    def get_cache_key(self, request, view):
+        if not request.user.is_authenticated:
+            return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return self.cache_format % {"scope": self.scope, "ident": f"user-{request.user.pk}"}
+
+
+class _AddressThrottle(SimpleRateThrottle):
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginAccountThrottle(SimpleRateThrottle):
+    """Attempts against one username, from anywhere: stops a distributed password guess."""
+
+    scope = "login_account"
+
+    def get_cache_key(self, request, view):
+        # DRF requests carry parsed JSON in .data; the login page posts a form.
+        data = getattr(request, "data", None) or request.POST
+        try:
+            username = data.get("username")
+        except AttributeError:
+            username = None
+        if not isinstance(username, str) or not username:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": username.strip().lower()[:150]}
+
+
+class LoginAddressThrottle(_AddressThrottle):
+    scope = "login_address"
+
+
+class PostUserThrottle(_UserThrottle):
+    """New threads and replies by one member: a burst limit against floods."""
+
+    scope = "post_user"
+
+
+class PostAddressThrottle(_AddressThrottle):
+    scope = "post_address"
+
+
+class ReportUserThrottle(_UserThrottle):
+    scope = "report_user"
+
+
+class ReportAddressThrottle(_AddressThrottle):
+    scope = "report_address"
+
+
+class UploadUserThrottle(_UserThrottle):
+    scope = "upload_user"
+
+
+POSTING = (PostUserThrottle, PostAddressThrottle)
+REPORTING = (ReportUserThrottle, ReportAddressThrottle)
+LOGIN = (LoginAccountThrottle, LoginAddressThrottle)
