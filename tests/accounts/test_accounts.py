@@ -100,3 +100,15 @@ def test_login_page_is_throttled_per_account_even_with_rotating_forwarded_for(
     assert int(response["Retry-After"]) > 0
     assert "_auth_user_id" not in client.session
     cache.clear()
+
+
+def test_password_reset_with_a_forged_host_sends_no_link_to_that_host(client, member, mailoutbox):
+    response = client.post(
+        reverse("password_reset"), {"email": member.email}, HTTP_HOST="evil.example.net"
+    )
+    assert response.status_code == 400
+    assert mailoutbox == []
+    client.post(reverse("password_reset"), {"email": member.email})
+    assert len(mailoutbox) == 1
+    assert "evil.example.net" not in mailoutbox[0].body
+    assert "http://testserver/accounts/reset/" in mailoutbox[0].body
