@@ -1,31 +1,40 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import SetPasswordMixin
+from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from accounts.models import User
 
 
-class SignupForm(UserCreationForm):
-    email = forms.EmailField(required=True)
+class SignupForm(SetPasswordMixin, forms.Form):
+    """A plain form, not a ModelForm: the model's constraints would name a taken e-mail
+    address, and the sign-up page must answer the same whether it is taken or not."""
 
-    class Meta(UserCreationForm.Meta):
-        model = User
-        fields = ("username", "email")
+    username = forms.CharField(
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text="Letters, digits and @/./+/-/_ only.",
+    )
+    email = forms.EmailField()
+    password1, password2 = SetPasswordMixin.create_password_fields()
 
     def clean_username(self) -> str:
-        username = super().clean_username()
+        username = self.cleaned_data["username"]
         if User.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError("That username is taken.")
         return username
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip()
-        if User.objects.filter(email__iexact=email).exists():
-            # Same wording as any other refusal, so the form does not confirm who is a member
-            # beyond what a unique e-mail forces it to.
-            raise forms.ValidationError("This e-mail address cannot be used.")
-        return email
+        return self.cleaned_data["email"].strip()
+
+    def clean(self) -> dict:
+        self.validate_passwords()
+        cleaned = super().clean()
+        self.validate_password_for_user(
+            User(username=cleaned.get("username", ""), email=cleaned.get("email", ""))
+        )
+        return cleaned
 
 
 class ProfileForm(forms.ModelForm):

@@ -5,10 +5,15 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
@@ -105,4 +110,55 @@ def avatar_remove(*, user: User) -> User:
         user.avatar = ""
         user.save(update_fields=["avatar"])
         transaction.on_commit(lambda: storage.delete(old))
+    return user
+
+
+@transaction.atomic
+def member_signup(*, username: str, email: str, password: str, site_url: str) -> User | None:
+    """Create an inactive account and e-mail its activation link; None if the e-mail address
+    already belongs to an account, whose owner is told by e-mail instead.
+
+    The caller shows the same "check your e-mail" answer either way, so the sign-up form does
+    not tell strangers who is a member.
+    """
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        send_mail(
+            "Someone tried to sign up with your e-mail address",
+            "You (or someone else) tried to create a Stoa account with this address, which "
+            f"already has one: {existing.username}. If you forgot your password, reset it at "
+            f"{site_url}{reverse('password_reset')}. Otherwise you can ignore this message.",
+            None,
+            [existing.email],
+        )
+        return None
+    user = User(username=username, email=email, is_active=False)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    link = site_url + reverse("accounts:activate", kwargs={"uidb64": uid, "token": token})
+    send_mail(
+        "Activate your Stoa account",
+        f"Welcome to Stoa, {username}! Open this link to activate your account:\n\n{link}\n",
+        None,
+        [email],
+    )
+    return user
+
+
+@transaction.atomic
+def member_activate(*, uidb64: str, token: str) -> User | None:
+    """Activate the account the link was made for; None for a bad or used link."""
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    user = User.objects.select_for_update().filter(pk=pk, is_active=False).first()
+    # The token hashes last_login and the password, so it stops working once used to log in.
+    if user is None or not default_token_generator.check_token(user, token):
+        return None
+    user.is_active = True
+    user.save(update_fields=["is_active"])
     return user

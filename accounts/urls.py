@@ -7,6 +7,8 @@ app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("signup/done/", views.signup_done, name="signup_done"),
+    path("activate/<str:uidb64>/<str:token>/", views.activate, name="activate"),
     path("profile/", views.profile_edit, name="profile_edit"),
     path("u/<str:username>/", views.profile, name="profile"),
 ]

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from accounts import services
 from accounts.forms import ProfileForm, SignupForm
 from accounts.models import User
 from forum import selectors, throttles
@@ -35,10 +36,27 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("forum:index")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect("forum:index")
+        services.member_signup(
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            site_url=f"{request.scheme}://{request.get_host()}",
+        )
+        return redirect("accounts:signup_done")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+def signup_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/signup_done.html")
+
+
+def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    user = services.member_activate(uidb64=uidb64, token=token)
+    if user is None:
+        return render(request, "accounts/activation_invalid.html", status=400)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, "Your account is active. Welcome!")
+    return redirect("forum:index")
 
 
 def profile(request: HttpRequest, username: str) -> HttpResponse:

@@ -38,18 +38,53 @@ def test_member_is_not_moderator(member):
     assert not member.is_moderator
 
 
-def test_signup_creates_account_and_logs_in(client):
-    response = client.post(
+def _signup(client, username, email):
+    return client.post(
         reverse("accounts:signup"),
         {
-            "username": "newbie",
-            "email": "n@example.com",
+            "username": username,
+            "email": email,
             "password1": "a-long-pass-phrase-9",
             "password2": "a-long-pass-phrase-9",
         },
     )
+
+
+def test_signup_creates_an_inactive_account_until_the_emailed_link_is_opened(client, mailoutbox):
+    response = _signup(client, "newbie", "n@example.com")
     assert response.status_code == 302
-    assert User.objects.filter(username="newbie").exists()
+    user = User.objects.get(username="newbie")
+    assert not user.is_active
+    assert "_auth_user_id" not in client.session
+    (message,) = mailoutbox
+    link = next(w for w in message.body.split() if "/accounts/activate/" in w)
+    response = client.get(link.replace("http://testserver", ""))
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.is_active
+    assert client.session["_auth_user_id"] == str(user.pk)
+    # A used link does not work twice.
+    client.logout()
+    assert client.get(link.replace("http://testserver", "")).status_code == 400
+
+
+def test_signup_answers_the_same_for_a_known_and_an_unknown_email(client, member, mailoutbox):
+    known = _signup(client, "someone", member.email.upper())
+    unknown = _signup(client, "someone2", "fresh@example.com")
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]
+    assert not User.objects.filter(username="someone").exists()
+    # The owner of the known address hears about it; nobody else learns anything.
+    assert [m.to for m in mailoutbox] == [[member.email], ["fresh@example.com"]]
+
+
+def test_forged_activation_links_are_refused(client, member):
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    uid = urlsafe_base64_encode(force_bytes(member.pk))
+    for path in (f"/accounts/activate/{uid}/forged-token/", "/accounts/activate/!!!/x/"):
+        assert client.get(path).status_code == 400
 
 
 def test_profile_page_escapes_member_text(client):
@@ -112,3 +147,26 @@ def test_password_reset_with_a_forged_host_sends_no_link_to_that_host(client, me
     assert len(mailoutbox) == 1
     assert "evil.example.net" not in mailoutbox[0].body
     assert "http://testserver/accounts/reset/" in mailoutbox[0].body
+
+
+def test_signup_refuses_weak_or_mismatched_passwords_and_taken_usernames(client, member):
+    cases = [
+        {"username": "x1", "email": "x1@example.com", "password1": "123", "password2": "123"},
+        {
+            "username": "x2",
+            "email": "x2@example.com",
+            "password1": "a-long-pass-phrase-9",
+            "password2": "another-pass-phrase-9",
+        },
+        {
+            "username": member.username.upper(),
+            "email": "x3@example.com",
+            "password1": "a-long-pass-phrase-9",
+            "password2": "a-long-pass-phrase-9",
+        },
+    ]
+    for data in cases:
+        response = client.post(reverse("accounts:signup"), data)
+        assert response.status_code == 200
+        assert response.context["form"].errors
+    assert User.objects.count() == 1
