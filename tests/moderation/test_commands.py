@@ -179,3 +179,40 @@ def test_rescan_skips_a_post_edited_after_it_was_read(old_model, monkeypatch, me
     post.review.refresh_from_db()
     assert post.review.status == "clear"
     assert not post.notices.exists()
+
+
+def test_train_detector_can_learn_from_moderators_decisions(
+    stub_detector, make_post, moderator, monkeypatch, tmp_path
+):
+    from moderation.detector import corpus, training
+    from moderation.models import Review
+    from moderation.services import review_confirm, review_dismiss
+
+    confirmed = make_post("[advice] my knee swells after every run, should I see someone?")
+    dismissed = make_post("[advice] knee sleeves: worth it for squats?")
+    review_confirm(moderator=moderator, review=Review.objects.get(post=confirmed))
+    review_dismiss(moderator=moderator, review=Review.objects.get(post=dismissed))
+
+    # A tiny corpus in place of ../shared, and the training step recorded, not run in full.
+    cases = corpus.load_hard_cases()
+    base = [c for c in cases if c.label == 1][:40] + [c for c in cases if c.label == 0][:60]
+    monkeypatch.setattr(corpus, "load_corpus", lambda data_dir: base)
+    seen = {}
+    real_train = training.train
+
+    def fake_train(examples, log=None):
+        seen["examples"] = list(examples)
+        return real_train(examples)
+
+    monkeypatch.setattr(training, "train", fake_train)
+    out = io.StringIO()
+    call_command(
+        "train_detector", "--include-moderation", "--output", str(tmp_path / "m.json"), stdout=out
+    )
+    assert "adding 2 moderator decisions" in out.getvalue()
+    learned = {(ex.text, ex.label) for ex in seen["examples"] if ex.source == "moderation"}
+    assert learned == {(confirmed.source, 1), (dismissed.source, 0)}
+    assert (tmp_path / "m.json").exists()
+
+    call_command("train_detector", "--output", str(tmp_path / "n.json"), stdout=io.StringIO())
+    assert not [ex for ex in seen["examples"] if ex.source == "moderation"]

@@ -1,4 +1,5 @@
-"""Rebuild the medical-advice detector from ../shared/meddata and the hard cases."""
+"""Rebuild the medical-advice detector from ../shared/meddata and the hard cases, and, if
+asked, the moderators' decisions."""
 
 from __future__ import annotations
 
@@ -10,6 +11,23 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from moderation import detector
 from moderation.detector import corpus, training
 from moderation.detector.model import DEFAULT_ARTEFACT
+from moderation.selectors import moderation_labelled_examples
+
+
+def moderation_examples() -> list[corpus.Example]:
+    """Moderators' decisions, as hand-reviewed training examples."""
+    return [
+        corpus.Example(
+            text=text,
+            label=label,
+            source="moderation",
+            key=str(n),
+            kind="moderator decision",
+            split="train",
+            reviewed=True,
+        )
+        for n, (text, label) in enumerate(moderation_labelled_examples(), 1)
+    ]
 
 
 class Command(BaseCommand):
@@ -26,6 +44,12 @@ class Command(BaseCommand):
             help="Folder with the source posts (default: $STOA_MEDDATA or ../shared/meddata).",
         )
         parser.add_argument(
+            "--include-moderation",
+            action="store_true",
+            help="Also learn from moderators' decisions in this database "
+            "(confirmed posts as asks, dismissed ones as not).",
+        )
+        parser.add_argument(
             "--output",
             type=Path,
             default=DEFAULT_ARTEFACT,
@@ -39,6 +63,10 @@ class Command(BaseCommand):
         except FileNotFoundError as exc:
             raise CommandError(str(exc)) from exc
         train = [ex for ex in examples if ex.split == "train"]
+        if options["include_moderation"]:
+            decided = moderation_examples()
+            self.stdout.write(f"adding {len(decided)} moderator decisions")
+            train.extend(decided)
         self.stdout.write(f"training on {len(train)} of {len(examples)} examples from {data_dir}")
         art = training.train(train, log=self.stdout.write)
         path = training.write(art, options["output"])
