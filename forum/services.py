@@ -19,7 +19,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from forum import permissions
-from forum.content import check_post_content
+from forum.content import check_post_content, post_content_sync
 from forum.markup import render_markdown
 from forum.models import (
     Category,
@@ -30,6 +30,7 @@ from forum.models import (
     Subscription,
     Thread,
 )
+from moderation import services as moderation_services
 
 
 def _limits() -> dict:
@@ -92,26 +93,19 @@ def _after_post_write(*, post: Post, created: bool) -> None:
 
     Runs inside the caller's transaction so that a post never exists without them.
     """
-    from forum.content import post_content_sync
-    from moderation.services import post_screen
-
     post_content_sync(post=post, created=created)
-    post_screen(post=post)
+    moderation_services.post_screen(post=post)
 
 
 def _snapshot(obj: Post | Thread, fields: tuple[str, ...] | None = None) -> dict:
-    from moderation.services import snapshot
-
-    return snapshot(obj, fields)
+    return moderation_services.snapshot(obj, fields)
 
 
 def _audit(*, actor: User, action: str, obj: Post | Thread, before: dict, fields=None) -> None:
     """Moderators' actions go to the moderation audit log, inside the action's transaction, so
     the admin, the pages and the API are all recorded whichever of them calls the service."""
-    from moderation.services import audit
-
     post = obj if isinstance(obj, Post) else None
-    audit(
+    moderation_services.audit(
         actor=actor,
         action=action,
         post=post,
