@@ -206,7 +206,7 @@ def test_pathological_bodies_render_or_are_refused_quickly(name, capsys):
         html = markup.render_markdown(source)
     except ValidationError as exc:
         outcome = "refused"
-        assert "too much formatting" in str(exc)
+        assert "too much formatting" in str(exc) or "at most 2,000 lines" in str(exc)
     else:
         outcome = f"rendered {len(html)} chars"
         assert_safe(html)
@@ -217,6 +217,15 @@ def test_pathological_bodies_render_or_are_refused_quickly(name, capsys):
         print(f"\n  {name:28} {outcome:24} {elapsed:7.1f} ms")
     # The target is ~100 ms; the bound is generous so a loaded CI machine does not flake.
     assert elapsed < 1500
+
+
+def test_a_body_of_too_many_lines_is_refused_before_parsing():
+    with pytest.raises(ValidationError) as exc:
+        markup.analyse("a\n" * markup.MAX_LINES)
+    assert "2,000 lines" in str(exc.value)
+    # A long but ordinary post, a training log of a few hundred lines, is fine.
+    log = "".join(f"Day {i}: squat 5x5 at {60 + i} kg, felt good\n\n" for i in range(300))
+    assert markup.render_markdown(log).count("<p>") == 300
 
 
 def test_plain_long_prose_is_not_refused():
