@@ -16,7 +16,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods, require_POST
 
 from forum import permissions, quotes, selectors, services, throttles
-from forum.forms import PostForm, ThreadForm
+from forum.forms import PostForm, ThreadForm, add_service_errors
 from forum.models import Category, Post, Thread
 
 
@@ -33,14 +33,6 @@ def _render_form(request, template, context, wait: float | None) -> HttpResponse
     if wait is not None:
         response["Retry-After"] = str(math.ceil(wait))
     return response
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -110,7 +102,7 @@ def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
                 body=form.cleaned_data["body"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect(thread)
     return _render_form(
@@ -146,7 +138,7 @@ def post_reply(request: HttpRequest, pk: int) -> HttpResponse:
                 author=request.user, thread=thread, body=form.cleaned_data["body"]
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect(post)
     return _render_form(
@@ -167,7 +159,7 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.post_edit(editor=request.user, post=post, body=form.cleaned_data["body"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect(post)
     return render(

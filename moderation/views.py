@@ -12,16 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from forum import selectors as forum_selectors
 from forum import throttles
+from forum.forms import add_service_errors
 from moderation import services
 from moderation.forms import ReportForm
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -49,7 +42,7 @@ def report_create(request: HttpRequest, pk: int) -> HttpResponse:
             except PermissionDenied:
                 raise Http404 from None
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, "Thank you: the moderators will look at this post.")
                 return redirect(post)
