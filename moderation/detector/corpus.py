@@ -9,8 +9,16 @@ Held-out split (never trained on), by source and time rather than at random:
 - whole subreddits: AdvancedRunning, cycling, nutrition, xxfitness, yoga, Health, nba;
 - ~30% of the hand-written hard cases (stable hash of the text), and the seed documents.
 
-Held-out labels come from the subreddit (0 outside r/AskDocs) unless a post was hand-reviewed
-in ``data/relabels.jsonl`` (reviewed blind to model scores). ``data/heldout_audit.jsonl`` is a
+Labels come from the subreddit (0 outside r/AskDocs, 1 inside) unless a post was reviewed by
+hand in ``data/relabels.jsonl``, always by ../shared/LABELING.md and blind to model scores:
+- every r/AskDocs post, train and test; only the exceptions are stored (0: asks nothing about
+  anyone's health, such as policy or general-knowledge questions and outcome updates; null:
+  unclear, dropped);
+- every forum post outside r/AskDocs that names a symptom, condition, care or medication
+  (the pool where asks hide), train and test, plus earlier samples. Posts without such terms
+  keep the subreddit's 0.
+
+``data/heldout_audit.jsonl`` is a
 separate, evaluation-only measure of the label noise left in the held-out split: 40 posts drawn
 at random from the never-reviewed held-out posts that model v1 (stoa-meddetect-1+4fdece5b2b)
 flagged and 40 from those with health terms it did not flag, shuffled together and labelled by
@@ -139,7 +147,7 @@ def load_hard_cases(path: Path = HARD_CASES) -> list[Example]:
 _UPDATE_RE = re.compile(r"^\W*(?:\[?update|solved|thank)", re.IGNORECASE)
 
 
-def load_askdocs(data_dir: Path) -> list[Example]:
+def load_askdocs(data_dir: Path, relabels: dict[tuple[str, str], int | None]) -> list[Example]:
     out = []
     for row in _read_csv(data_dir / ASKDOCS_FILE):
         title, body = row["Title"] or "", row["Body"] or ""
@@ -147,8 +155,15 @@ def load_askdocs(data_dir: Path) -> list[Example]:
         # Update/thank-you posts often report an outcome without asking anything.
         if _UPDATE_RE.search(title) and "?" not in text:
             continue
+        # Hand review finds a few posts that ask nothing about anyone's health (policy,
+        # general knowledge, outcome reports): those become negatives, unclear ones are dropped.
+        label = relabels.get((ASKDOCS_FILE, row["ID"]), 1)
+        if label is None:
+            continue
+        reviewed = (ASKDOCS_FILE, row["ID"]) in relabels
         split = "test" if row["Date"] >= ASKDOCS_TEST_FROM else "train"
-        out.append(Example(text, 1, "askdocs", row["ID"], "asks (AskDocs)", split))
+        kind = "asks (AskDocs)" if label else "AskDocs, not an ask"
+        out.append(Example(text, label, "askdocs", row["ID"], kind, split, None, reviewed))
     return out
 
 
@@ -229,7 +244,7 @@ def load_corpus(data_dir: Path | None = None, *, audit: bool = False) -> list[Ex
     if audit:
         relabels = {**load_relabels(HELDOUT_AUDIT), **relabels}
     examples = (
-        load_askdocs(data_dir)
+        load_askdocs(data_dir, relabels)
         + load_reddit_top(data_dir, relabels)
         + load_recent_fitness(data_dir, relabels)
         + load_hard_cases()
