@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import math
 import re
 from dataclasses import dataclass
 
@@ -261,6 +262,11 @@ ASK_PATTERNS: tuple[tuple[str, str], ...] = (
         r"\b(?:not sure|no idea|don't know|dont know|unsure) (?:what|if|whether|why|how)\b",
     ),
     ("why does it", r"\bwhy (?:does|do|is|would|am) (?:my|it|this|i)\b"),
+    # Titles and quick posts often drop the "?": "is my meniscus torn", "does this look infected".
+    (
+        "question without a question mark",
+        r"(?:^|[.!\n] ?)(?:is|are|does|do|did|can|could|should|will|would|am|has|have) (?:my|this|it|i|these|that|there|he|she|her|his)\b[^.?!\n]*(?:$|[.!\n])",  # noqa: E501
+    ),
 )
 
 GIVE_ADVICE_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -387,8 +393,10 @@ def _question_sentences(norm: str) -> list[str]:
     return out
 
 
-def cue_values(norm: str, toks: list[str]) -> dict[str, float]:
+def cue_values(norm: str, toks: list[str], questions: list[str] | None = None) -> dict[str, float]:
     """The active hand-designed cues of normalised text, as ``{cue name: value}``."""
+    if questions is None:
+        questions = _question_sentences(norm)
     v: dict[str, float] = {}
     asks = [lbl for lbl, rx in _ASK_RES if rx.search(norm)]
     for lbl in asks:
@@ -411,7 +419,7 @@ def cue_values(norm: str, toks: list[str]) -> dict[str, float]:
     qmark = "?" in norm
     # A question sentence that itself names a health problem is much stronger evidence than
     # a question about programming in a post that mentions an old injury in passing.
-    med_question = any(MEDICAL_RE.search(s) or BODY_RE.search(s) for s in _question_sentences(norm))
+    med_question = any(MEDICAL_RE.search(s) or BODY_RE.search(s) for s in questions)
     asking = bool(asks) or qmark
     doms = DOMS_RE.search(norm) is not None
 
@@ -452,6 +460,30 @@ def cue_values(norm: str, toks: list[str]) -> dict[str, float]:
     return v
 
 
+# Where the health words sit relative to the questions: the second stage combines these with
+# the cues, so "is it safe?" next to a cracked rim and next to a swollen knee can differ.
+SHAPE_NAMES: tuple[str, ...] = (
+    "log_terms",
+    "questions",
+    "questions_with_symptom",
+    "questions_with_health_term",
+    "questions_with_body_part",
+    "title_has_health_term",
+)
+
+
+def shape_values(norm: str, toks: list[str], questions: list[str]) -> tuple[float, ...]:
+    title = norm.split("\n", 1)[0]
+    return (
+        math.log1p(len(toks)),
+        float(len(questions)),
+        float(sum(1 for q in questions if SYMPTOM_RE.search(q))),
+        float(sum(1 for q in questions if MEDICAL_RE.search(q))),
+        float(sum(1 for q in questions if BODY_RE.search(q))),
+        float(bool(MEDICAL_RE.search(title) or BODY_RE.search(title))),
+    )
+
+
 @dataclass(frozen=True)
 class Features:
     """Everything the model reads from one text."""
@@ -460,15 +492,22 @@ class Features:
     grams: list[str]
     cues: dict[str, float]
     medical: bool
+    shape: tuple[float, ...] = ()
+
+    def stage2_vector(self, margin: float) -> list[float]:
+        """Input of the second stage: the linear margin, every cue (0 when off), the shape."""
+        return [margin, *(self.cues.get(c.name, 0.0) for c in CUES), *self.shape]
 
 
 def extract(text: str) -> Features:
-    """Normalise ``text`` and compute its n-grams and cues."""
+    """Normalise ``text`` and compute its n-grams, cues and shape."""
     norm = normalize(text)
     toks = tokens(norm)
+    questions = _question_sentences(norm)
     return Features(
         norm=norm,
         grams=ngrams(toks),
-        cues=cue_values(norm, toks),
+        cues=cue_values(norm, toks, questions),
         medical=has_medical_term(norm),
+        shape=shape_values(norm, toks, questions),
     )

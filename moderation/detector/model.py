@@ -1,8 +1,9 @@
 """Inference: load the committed JSON artefact and score texts in plain Python.
 
 The artefact is JSON (no pickle): reviewable in a diff, safe to load, and versioned by the
-``model_version`` it carries. Scoring is a sparse dot product, so no scikit-learn is needed at
-run time and a load takes a few hundred milliseconds once per process.
+``model_version`` it carries. Scoring is a sparse dot product and a walk down 200 shallow trees,
+so no scikit-learn is needed at run time and a load takes a few hundred milliseconds once per
+process.
 """
 
 from __future__ import annotations
@@ -14,10 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .features import CUE_LABELS, Features, extract
+from .features import CUE_LABELS, CUES, SHAPE_NAMES, Features, extract
 
-ARTEFACT_FORMAT = 1
+ARTEFACT_FORMAT = 2
 DEFAULT_ARTEFACT = Path(__file__).resolve().parent / "model" / "detector.json"
+
+
+def tree_sum(stage2: dict[str, Any], x: list[float]) -> float:
+    """Learning rate times the sum of the leaf values that ``x`` reaches in each tree."""
+    total = 0.0
+    for tree in stage2["trees"]:
+        feature, threshold, left, right = tree["f"], tree["t"], tree["l"], tree["r"]
+        node = 0
+        while left[node] != -1:
+            node = left[node] if x[feature[node]] <= threshold[node] else right[node]
+        total += tree["v"][node]
+    return stage2["learning_rate"] * total
 
 
 @dataclass(frozen=True)
@@ -31,7 +44,8 @@ class Scored:
 
 
 class Model:
-    """A linear model over TF-IDF n-grams plus hand-designed cues, with Platt calibration."""
+    """A linear model over TF-IDF n-grams and hand-designed cues, then boosted trees over its
+    margin, the cues and the post's shape, with Platt calibration."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         if data.get("format") != ARTEFACT_FORMAT:
@@ -45,6 +59,10 @@ class Model:
         )
         self.cue_scale: float = data["cue_scale"]
         self.intercept: float = data["intercept"]
+        self.stage2: dict[str, Any] = data["stage2"]
+        expected = ["margin", *(c.name for c in CUES), *SHAPE_NAMES]
+        if self.stage2["inputs"] != expected:
+            raise ValueError("detector artefact was trained on other features; retrain it")
         self.calib_a: float = data["calibration"]["a"]
         self.calib_b: float = data["calibration"]["b"]
         self.threshold: float = data["threshold"]
@@ -58,7 +76,7 @@ class Model:
             return cls(json.load(fh))
 
     def margin(self, feats: Features) -> tuple[float, list[tuple[str, float]]]:
-        """Decision value and per-feature contributions of already extracted features."""
+        """Stage-1 decision value and per-feature contributions (they explain decisions)."""
         counts = Counter(g for g in feats.grams if g in self.term_idf)
         weights: dict[str, float] = {}
         for gram, n in counts.items():
@@ -93,7 +111,8 @@ class Model:
         if not feats.medical:
             return Scored(feats, self.gate_probability, (("no health terms", -1.0),), True)
         margin, contribs = self.margin(feats)
-        return Scored(feats, self.calibrate(margin), tuple(contribs), False)
+        raw = self.stage2["base"] + tree_sum(self.stage2, feats.stage2_vector(margin))
+        return Scored(feats, self.calibrate(raw), tuple(contribs), False)
 
 
 def top_cues(

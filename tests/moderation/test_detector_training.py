@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
+from moderation.detector import training
 from moderation.detector.corpus import (
     HELDOUT_AUDIT,
     RECENT_FILE,
@@ -14,8 +16,8 @@ from moderation.detector.corpus import (
     load_hard_cases,
     load_relabels,
 )
-from moderation.detector.model import Model
-from moderation.detector.training import _best_threshold, dump, train
+from moderation.detector.model import Model, tree_sum
+from moderation.detector.training import TREES, _best_threshold, dump, train
 
 
 def _tiny_dataset() -> list[Example]:
@@ -37,7 +39,7 @@ def test_artefact_is_json_with_a_version_derived_from_its_content():
     art = train(_tiny_dataset())
     text = dump(art)
     loaded = json.loads(text)
-    assert loaded["model_version"].startswith("stoa-meddetect-1+")
+    assert loaded["model_version"].startswith("stoa-meddetect-2+")
     other = train(_tiny_dataset()[:-5])
     assert other["model_version"] != loaded["model_version"]
 
@@ -88,3 +90,41 @@ def test_heldout_audit_is_separate_from_the_training_labels():
     assert all(row["source"].endswith(held_out) for row in audit)
     both = {(row["source"], row["key"]) for row in audit} & set(load_relabels())
     assert both and all(source.endswith(held_out) for source, _ in both)
+
+
+def test_second_stage_walks_each_tree_left_on_less_or_equal():
+    # Two stumps on input 0 and a two-level tree on input 1: the walk is the whole model.
+    stage2 = {
+        "learning_rate": 0.5,
+        "trees": [
+            {"f": [0, -2, -2], "t": [1.0, -2.0, -2.0], "l": [1, -1, -1], "r": [2, -1, -1],
+             "v": [0.0, -1.0, 3.0]},
+            {"f": [1, 0, -2, -2, -2], "t": [0.5, 2.0, -2.0, -2.0, -2.0], "l": [1, 3, -1, -1, -1],
+             "r": [2, 4, -1, -1, -1], "v": [0.0, 0.0, 10.0, 1.0, 2.0]},
+        ],
+    }  # fmt: skip
+    assert tree_sum(stage2, [1.0, 0.0]) == 0.5 * (-1.0 + 1.0)  # both thresholds met exactly
+    assert tree_sum(stage2, [1.5, 0.0]) == 0.5 * (3.0 + 1.0)
+    assert tree_sum(stage2, [2.5, 0.0]) == 0.5 * (3.0 + 2.0)
+    assert tree_sum(stage2, [0.0, 0.7]) == 0.5 * (-1.0 + 10.0)
+
+
+def test_exported_trees_are_checked_against_scikit_learn(monkeypatch):
+    art = train(_tiny_dataset())
+    assert art["stage2"]["inputs"][0] == "margin"
+    assert len(art["stage2"]["trees"]) == TREES
+    # Training scores every example with the exported trees and compares with scikit-learn;
+    # an export that walks the trees differently is refused instead of written.
+    monkeypatch.setattr(training, "tree_sum", lambda stage2, x: -tree_sum(stage2, x))
+    with pytest.raises(AssertionError, match="disagree"):
+        train(_tiny_dataset())
+
+
+def test_an_artefact_for_other_features_is_refused():
+    art = train(_tiny_dataset())
+    art["stage2"]["inputs"] = art["stage2"]["inputs"][:-1]
+    with pytest.raises(ValueError, match="retrain"):
+        Model(art)
+    art["format"] = 1
+    with pytest.raises(ValueError, match="format"):
+        Model(art)
