@@ -139,6 +139,9 @@ def test_negated_red_flags_leave_a_flagged_post_at_advice():
         "felt dizzy but didn't faint",
         "stiff neck from sleeping badly, no fever",
         "denies chest pain",
+        "no numbness or tingling down the legs, no bladder or bowel issues",
+        "my hands go white and numb when I cycle in the cold",
+        "hit my head on the bar, no confusion and I never threw up",
     ],
 )
 def test_negated_red_flags_are_ignored(text):
@@ -159,6 +162,19 @@ def test_negated_red_flags_are_ignored(text):
         ("his face was drooping and his speech was slurred", "stroke"),
         ("high fever and a stiff neck after camp", "fever_stiff_neck"),
         ("I've been having suicidal thoughts", "suicidal"),
+        # How people actually write them, not only the textbook words.
+        ("got a squeezing feeling across my chest on the climb", "chest_pain"),
+        ("chest went tight and I couldn't get a full breath in", "breathing"),
+        ("coach said his lips looked a bit blue after the sprint", "breathing"),
+        ("he was out cold for a few seconds after the tackle", "fainting"),
+        ("pins and needles in my left hand since the pop in my neck", "limb_numbness"),
+        ("couldn't really tell when I needed to pee this morning", "bladder_bowel"),
+        ("came off on the descent, hip hurts like hell, 9/10", "severe_pain_after_fall"),
+        ("a dark curtain over the top of his vision", "vision_loss"),
+        ("couldn't get his words out and his mouth looked droopy", "stroke"),
+        ("fever of 39.5 and I can't put my chin to my chest", "fever_stiff_neck"),
+        ("hit his head in the match, now confused and threw up twice", "head_injury"),
+        ("she says everyone would be better off without her", "suicidal"),
     ],
 )
 def test_each_red_flag_is_recognised(text, flag):
