@@ -14,9 +14,9 @@ hand in ``data/relabels.jsonl``, always by ../shared/LABELING.md and blind to mo
 - every r/AskDocs post, train and test; only the exceptions are stored (0: asks nothing about
   anyone's health, such as policy or general-knowledge questions and outcome updates; null:
   unclear, dropped);
-- every forum post outside r/AskDocs that names a symptom, condition, care or medication
-  (the pool where asks hide), train and test, plus earlier samples. Posts without such terms
-  keep the subreddit's 0.
+- every forum post outside r/AskDocs that passes the detector's first-stage gate (mentions a
+  body part, symptom, condition, care or medication), train and test: the pool where asks
+  hide. Posts without any health term keep the subreddit's 0.
 
 ``data/heldout_audit.jsonl`` is a
 separate, evaluation-only measure of the label noise left in the held-out split: 40 posts drawn
