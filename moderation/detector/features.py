@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import itertools
-import math
 import re
 from dataclasses import dataclass
 
@@ -197,12 +196,14 @@ _THIRD = (
     r"teammate|grandma|grandmother|grandpa|grandfather|aunt|uncle|roommate|coworker|"
     r"co-worker|student|dancer|runner|lifter|swimmer|player)"
 )
+# "my knee", "my left knee", "in my mid back": one word may sit between "my" and the body part.
+_MY_BODY = rf"my (?:\w+ )?{_BODY}"
 FIRST_PERSON_SYMPTOM_RE = re.compile(
-    rf"\b(?:my {_BODY}\b[^.?!\n]{{0,40}}\b(?:{_SYMPTOM}|{_CONDITION}|{_WEAK})"
-    rf"|i (?:\w+ )?{_WEAK}\b[^.?!\n]{{0,15}}\bmy {_BODY}"
+    rf"\b(?:{_MY_BODY}\b[^.?!\n]{{0,40}}\b(?:{_SYMPTOM}|{_CONDITION}|{_WEAK})"
+    rf"|i (?:\w+ )?{_WEAK}\b[^.?!\n]{{0,15}}\b{_MY_BODY}"
     rf"|i(?:'ve| have| had|'m| am| was| got| get| keep| started| feel| felt| noticed)"
     rf"\b[^.?!\n]{{0,40}}\b(?:{_SYMPTOM}|{_CONDITION})"
-    rf"|(?:{_SYMPTOM}|{_CONDITION})\b[^.?!\n]{{0,25}}\bin my {_BODY})\b"
+    rf"|(?:{_SYMPTOM}|{_CONDITION})\b[^.?!\n]{{0,25}}\bin {_MY_BODY})\b"
 )
 THIRD_PERSON_RE = re.compile(
     rf"\b(?:my|our|one of my|a) (?:\w+ )?{_THIRD}s?\b"
@@ -366,12 +367,12 @@ def _cue_catalogue() -> tuple[Cue, ...]:
         Cue("doms_only", "ordinary post-workout soreness"),
         Cue("performance_only", "training/performance topic, no health problem"),
         Cue("urgent_hint", "mentions urgency"),
-        Cue("long_post", "long post"),
-        Cue("short_post", "short post"),
     ]
     return tuple(cues)
 
 
+# No length cue: length tells where a post was written (long r/AskDocs stories, one-line news
+# titles), not whether it asks, and with one the model learned to ignore short asks.
 CUES: tuple[Cue, ...] = _cue_catalogue()
 CUE_INDEX: dict[str, int] = {c.name: i for i, c in enumerate(CUES)}
 CUE_LABELS: dict[str, str] = {c.name: c.label for c in CUES}
@@ -447,8 +448,6 @@ def cue_values(norm: str, toks: list[str], questions: list[str] | None = None) -
         "doms_only": doms and not (condition or care or medication),
         "performance_only": PERFORMANCE_RE.search(norm) is not None and not medical,
         "urgent_hint": URGENT_HINT_RE.search(norm) is not None,
-        "long_post": len(toks) > 250,
-        "short_post": len(toks) < 12,
     }
     for name, on in flags.items():
         if on:
@@ -463,7 +462,6 @@ def cue_values(norm: str, toks: list[str], questions: list[str] | None = None) -
 # Where the health words sit relative to the questions: the second stage combines these with
 # the cues, so "is it safe?" next to a cracked rim and next to a swollen knee can differ.
 SHAPE_NAMES: tuple[str, ...] = (
-    "log_terms",
     "questions",
     "questions_with_symptom",
     "questions_with_health_term",
@@ -475,13 +473,16 @@ SHAPE_NAMES: tuple[str, ...] = (
 def shape_values(norm: str, toks: list[str], questions: list[str]) -> tuple[float, ...]:
     title = norm.split("\n", 1)[0]
     return (
-        math.log1p(len(toks)),
         float(len(questions)),
         float(sum(1 for q in questions if SYMPTOM_RE.search(q))),
         float(sum(1 for q in questions if MEDICAL_RE.search(q))),
         float(sum(1 for q in questions if BODY_RE.search(q))),
         float(bool(MEDICAL_RE.search(title) or BODY_RE.search(title))),
     )
+
+
+# Names of the second stage's inputs, in order: stored in the artefact and checked on load.
+STAGE2_INPUTS: tuple[str, ...] = ("margin", *(c.name for c in CUES), *SHAPE_NAMES)
 
 
 @dataclass(frozen=True)
@@ -495,7 +496,7 @@ class Features:
     shape: tuple[float, ...] = ()
 
     def stage2_vector(self, margin: float) -> list[float]:
-        """Input of the second stage: the linear margin, every cue (0 when off), the shape."""
+        """Input of the second stage: the linear margin, the cues (0 when off), the shape."""
         return [margin, *(self.cues.get(c.name, 0.0) for c in CUES), *self.shape]
 
 

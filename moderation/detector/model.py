@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .features import CUE_LABELS, CUES, SHAPE_NAMES, Features, extract
+from .features import CUE_LABELS, STAGE2_INPUTS, Features, extract
 
 ARTEFACT_FORMAT = 2
 DEFAULT_ARTEFACT = Path(__file__).resolve().parent / "model" / "detector.json"
@@ -60,8 +60,7 @@ class Model:
         self.cue_scale: float = data["cue_scale"]
         self.intercept: float = data["intercept"]
         self.stage2: dict[str, Any] = data["stage2"]
-        expected = ["margin", *(c.name for c in CUES), *SHAPE_NAMES]
-        if self.stage2["inputs"] != expected:
+        if self.stage2["inputs"] != list(STAGE2_INPUTS):
             raise ValueError("detector artefact was trained on other features; retrain it")
         self.calib_a: float = data["calibration"]["a"]
         self.calib_b: float = data["calibration"]["b"]

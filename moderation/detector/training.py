@@ -22,7 +22,7 @@ import numpy as np
 from scipy import sparse
 
 from .corpus import Example
-from .features import CUE_INDEX, CUES, SHAPE_NAMES, Features, extract
+from .features import CUE_INDEX, CUES, STAGE2_INPUTS, Features, extract
 from .model import ARTEFACT_FORMAT, DEFAULT_ARTEFACT, tree_sum
 
 SEED = 20240611
@@ -257,7 +257,7 @@ def _export_trees(gb: Any, z: np.ndarray) -> dict[str, Any]:
             }
         )
     stage2: dict[str, Any] = {
-        "inputs": ["margin", *(c.name for c in CUES), *SHAPE_NAMES],
+        "inputs": list(STAGE2_INPUTS),
         "learning_rate": LEARNING_RATE,
         "base": 0.0,
         "trees": trees,

@@ -85,6 +85,15 @@ def test_model_is_loaded_once_across_threads():
         "Is it safe to take ibuprofen every day for my tendinitis so I can keep lifting?",
         "Week 6 log: squat 5x5 100kg, bench 5x5 70kg, deadlift 140kg. My left knee has been "
         "swelling after squat days and it's stiff in the morning, should I be worried?",
+        # One-liners, as LABELING.md writes them: a model that learned "short posts are news
+        # titles" misses every one of these.
+        "Sharp pain in my mid back for days, any ideas?",
+        "my knee clicks and swells after runs, should I worry",
+        "I tore my ACL 6 weeks ago, can I squat yet?",
+        "type 1 diabetic, how do I fuel a marathon?",
+        "any ideas what caused her spasm?",
+        "knee swelling after running, physio or rest?",
+        "Is my meniscus torn",
     ],
 )
 def test_asks_for_medical_advice_are_flagged(text):
@@ -102,6 +111,10 @@ def test_asks_for_medical_advice_are_flagged(text):
         "Tore my ACL in 2017, had surgery, and last weekend I ran my first marathon!",
         "What's everyone's favourite running shoe this year?",
         "How much protein do I need per day to build muscle?",
+        "how do I stop my back rounding on deadlifts?",
+        "DOMS after leg day, tips?",
+        "get her to a physio",
+        "Is it safe to keep riding with a small crack in my carbon frame?",
     ],
 )
 def test_posts_that_do_not_ask_for_medical_advice_are_not_flagged(text):
