@@ -45,7 +45,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         "trouble breathing",
         re.compile(
             r"\b(?:short(?:ness)? of breath|(?:can|could)(?:'t|n't|not| not) (?:catch (?:my|her|his) )?breath(?:e)?"  # noqa: E501
-            r"|(?:trouble|difficulty|struggl(?:e|ing)|hard|problems?) (?:to |with )?breath(?:e|ing)"
+            r"|(?:trouble|difficulty|struggl(?:e|ing)|hard|problems?) (?:for (?:me|her|him|them) )?(?:to |with )?breath(?:e|ing)"  # noqa: E501
             r"|gasping|breathless(?:ness)?"
             r"|(?:can|could)(?:'t|n't|not| not) (?:get|take|catch) (?:a |my |his |her )?(?:full |deep )?breath"  # noqa: E501
             r"|(?:couldn't|could not|can't|cannot) get (?:my|his|her) breath back"

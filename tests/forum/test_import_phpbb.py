@@ -153,6 +153,10 @@ def test_the_seed_thread_imports_with_its_authors_times_and_quotes():
     assert "I smell a rat." in sixth[0].excerpt
     assert sixth[1].excerpt == "It sounds like my youngest daughter."
     assert thread.post_count == 8
+    # Screened on import with the committed detector: the coach's question about her dancer
+    # is flagged (urgent: "hard for her to breathe"), none of the seven answers is.
+    flagged = Review.objects.filter(post__thread=thread, flagged=True)
+    assert [(r.post_id, r.severity) for r in flagged] == [(posts[0].pk, "urgent")]
 
 
 @pytest.mark.skipif(not SEED.exists(), reason=f"shared seed thread not found at {SEED}")

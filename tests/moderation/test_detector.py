@@ -178,6 +178,7 @@ def test_negated_red_flags_are_ignored(text):
         # How people actually write them, not only the textbook words.
         ("got a squeezing feeling across my chest on the climb", "chest_pain"),
         ("chest went tight and I couldn't get a full breath in", "breathing"),
+        ("the spasm made it hard for her to breathe deeply", "breathing"),
         ("coach said his lips looked a bit blue after the sprint", "breathing"),
         ("he was out cold for a few seconds after the tackle", "fainting"),
         ("pins and needles in my left hand since the pop in my neck", "limb_numbness"),
