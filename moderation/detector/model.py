@@ -22,7 +22,7 @@ DEFAULT_ARTEFACT = Path(__file__).resolve().parent / "model" / "detector.json"
 
 
 def tree_sum(stage2: dict[str, Any], x: list[float]) -> float:
-    """Learning rate times the sum of the leaf values that ``x`` reaches in each tree."""
+    """The sum of the leaf values that ``x`` reaches in each tree."""
     total = 0.0
     for tree in stage2["trees"]:
         feature, threshold, left, right = tree["f"], tree["t"], tree["l"], tree["r"]
@@ -30,7 +30,7 @@ def tree_sum(stage2: dict[str, Any], x: list[float]) -> float:
         while left[node] != -1:
             node = left[node] if x[feature[node]] <= threshold[node] else right[node]
         total += tree["v"][node]
-    return stage2["learning_rate"] * total
+    return total
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ MODEL_MAJOR = 2
 C = 4.0
 CUE_SCALE = 3.0
 MAX_TERMS = 20000
-# Second stage: shallow trees, few enough to score in well under a millisecond in Python.
+# Second stage: shallow boosted trees, few enough to walk in well under a millisecond.
 TREES = 200
 TREE_DEPTH = 4
 LEARNING_RATE = 0.05
@@ -107,6 +107,17 @@ def _weights(examples: Sequence[Example]) -> np.ndarray:
 
 def train(examples: Sequence[Example], log: Any = None) -> dict[str, Any]:
     """Train on ``examples`` and return the artefact as a JSON-serialisable dict."""
+    import sklearn.ensemble
+    import sklearn.linear_model  # noqa: F401  (loads the BLAS and OpenMP libraries to limit)
+    from threadpoolctl import threadpool_limits
+
+    # One thread for BLAS and OpenMP: sums taken in another order give other floats, and the
+    # artefact must be byte-identical whatever the machine's core count.
+    with threadpool_limits(limits=1):
+        return _train(examples, log)
+
+
+def _train(examples: Sequence[Example], log: Any = None) -> dict[str, Any]:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
@@ -230,10 +241,20 @@ def train(examples: Sequence[Example], log: Any = None) -> dict[str, Any]:
 
 
 def _fit_trees(z: np.ndarray, y: np.ndarray, w: np.ndarray) -> Any:
-    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
-    gb = GradientBoostingClassifier(
-        n_estimators=TREES, max_depth=TREE_DEPTH, learning_rate=LEARNING_RATE, random_state=SEED
+    # Monotone in the stage-1 margin: more linear evidence of an ask never lowers the score,
+    # so the trees refine the linear model where it is unsure instead of overruling it with
+    # steps learned from one source's quirks.
+    monotone = [1] + [0] * (z.shape[1] - 1)
+    gb = HistGradientBoostingClassifier(
+        max_iter=TREES,
+        max_depth=TREE_DEPTH,
+        max_leaf_nodes=2**TREE_DEPTH,
+        learning_rate=LEARNING_RATE,
+        monotonic_cst=monotone,
+        early_stopping=False,
+        random_state=SEED,
     )
     return gb.fit(z, y, sample_weight=w)
 
@@ -242,26 +263,23 @@ def _export_trees(gb: Any, z: np.ndarray) -> dict[str, Any]:
     """The ensemble as plain arrays per tree, checked against scikit-learn's own scores.
 
     Each tree is {"f": feature, "t": threshold, "l": left, "r": right, "v": leaf value};
-    a node with ``l == -1`` is a leaf, and a value goes left when ``x[f] <= t``."""
+    a node with ``l == -1`` is a leaf, and a value goes left when ``x[f] <= t``. The nodes
+    come from scikit-learn's tree predictors (``_predictors``, not public API): if a future
+    version changes them, the comparison below fails training instead of writing a bad model.
+    """
     trees = []
-    for est in gb.estimators_[:, 0]:
-        t = est.tree_
-        trees.append(
-            {
-                "f": [int(f) for f in t.feature],
-                # Thresholds keep full precision: rounding could move a split across a value.
-                "t": [float(x) for x in t.threshold],
-                "l": [int(x) for x in t.children_left],
-                "r": [int(x) for x in t.children_right],
-                "v": [_round(float(x)) for x in t.value[:, 0, 0]],
-            }
-        )
-    stage2: dict[str, Any] = {
-        "inputs": list(STAGE2_INPUTS),
-        "learning_rate": LEARNING_RATE,
-        "base": 0.0,
-        "trees": trees,
-    }
+    for (predictor,) in gb._predictors:
+        tree: dict[str, list[Any]] = {"f": [], "t": [], "l": [], "r": [], "v": []}
+        for node in predictor.nodes:
+            leaf = bool(node["is_leaf"])
+            tree["f"].append(-2 if leaf else int(node["feature_idx"]))
+            # Thresholds keep full precision: rounding could move a split across a value.
+            tree["t"].append(float(node["num_threshold"]))
+            tree["l"].append(-1 if leaf else int(node["left"]))
+            tree["r"].append(-1 if leaf else int(node["right"]))
+            tree["v"].append(_round(float(node["value"])) if leaf else 0.0)
+        trees.append(tree)
+    stage2: dict[str, Any] = {"inputs": list(STAGE2_INPUTS), "base": 0.0, "trees": trees}
     # The baseline (the prior log-odds) is what scikit-learn adds before the trees.
     raw = gb.decision_function(z[:1])[0]
     stage2["base"] = _round(float(raw - tree_sum(stage2, list(z[0]))))

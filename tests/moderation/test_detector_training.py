@@ -95,7 +95,6 @@ def test_heldout_audit_is_separate_from_the_training_labels():
 def test_second_stage_walks_each_tree_left_on_less_or_equal():
     # Two stumps on input 0 and a two-level tree on input 1: the walk is the whole model.
     stage2 = {
-        "learning_rate": 0.5,
         "trees": [
             {"f": [0, -2, -2], "t": [1.0, -2.0, -2.0], "l": [1, -1, -1], "r": [2, -1, -1],
              "v": [0.0, -1.0, 3.0]},
@@ -103,10 +102,10 @@ def test_second_stage_walks_each_tree_left_on_less_or_equal():
              "r": [2, 4, -1, -1, -1], "v": [0.0, 0.0, 10.0, 1.0, 2.0]},
         ],
     }  # fmt: skip
-    assert tree_sum(stage2, [1.0, 0.0]) == 0.5 * (-1.0 + 1.0)  # both thresholds met exactly
-    assert tree_sum(stage2, [1.5, 0.0]) == 0.5 * (3.0 + 1.0)
-    assert tree_sum(stage2, [2.5, 0.0]) == 0.5 * (3.0 + 2.0)
-    assert tree_sum(stage2, [0.0, 0.7]) == 0.5 * (-1.0 + 10.0)
+    assert tree_sum(stage2, [1.0, 0.0]) == -1.0 + 1.0  # both thresholds met exactly
+    assert tree_sum(stage2, [1.5, 0.0]) == 3.0 + 1.0
+    assert tree_sum(stage2, [2.5, 0.0]) == 3.0 + 2.0
+    assert tree_sum(stage2, [0.0, 0.7]) == -1.0 + 10.0
 
 
 def test_exported_trees_are_checked_against_scikit_learn(monkeypatch):
@@ -118,6 +117,22 @@ def test_exported_trees_are_checked_against_scikit_learn(monkeypatch):
     monkeypatch.setattr(training, "tree_sum", lambda stage2, x: -tree_sum(stage2, x))
     with pytest.raises(AssertionError, match="disagree"):
         train(_tiny_dataset())
+
+
+def test_more_linear_evidence_never_lowers_the_score():
+    # The trees are monotone in the stage-1 margin: whatever the cues, a post with a higher
+    # margin scores at least as high, so the second stage cannot undo clear linear evidence.
+    data = _tiny_dataset()
+    model = Model(train(data))
+    for case in data[::10]:
+        feats = model.score(case.text).features
+        if not feats.medical:
+            continue
+        scores = [
+            model.stage2["base"] + tree_sum(model.stage2, feats.stage2_vector(m / 4))
+            for m in range(-20, 21)
+        ]
+        assert scores == sorted(scores)
 
 
 def test_an_artefact_for_other_features_is_refused():
