@@ -394,10 +394,9 @@ def _question_sentences(norm: str) -> list[str]:
     return out
 
 
-def cue_values(norm: str, toks: list[str], questions: list[str] | None = None) -> dict[str, float]:
-    """The active hand-designed cues of normalised text, as ``{cue name: value}``."""
-    if questions is None:
-        questions = _question_sentences(norm)
+def cue_values(norm: str, questions: list[str]) -> dict[str, float]:
+    """The active hand-designed cues of normalised text (its question sentences already
+    found by :func:`extract`), as ``{cue name: value}``."""
     v: dict[str, float] = {}
     asks = [lbl for lbl, rx in _ASK_RES if rx.search(norm)]
     for lbl in asks:
@@ -470,7 +469,7 @@ SHAPE_NAMES: tuple[str, ...] = (
 )
 
 
-def shape_values(norm: str, toks: list[str], questions: list[str]) -> tuple[float, ...]:
+def shape_values(norm: str, questions: list[str]) -> tuple[float, ...]:
     title = norm.split("\n", 1)[0]
     return (
         float(len(questions)),
@@ -508,7 +507,7 @@ def extract(text: str) -> Features:
     return Features(
         norm=norm,
         grams=ngrams(toks),
-        cues=cue_values(norm, toks, questions),
+        cues=cue_values(norm, questions),
         medical=has_medical_term(norm),
-        shape=shape_values(norm, toks, questions),
+        shape=shape_values(norm, questions),
     )
