@@ -1,23 +1,35 @@
-"""Inference: load the committed JSON artefact and score texts in plain Python.
+"""Inference: load the committed JSON artefact and score texts.
 
 The artefact is JSON (no pickle): reviewable in a diff, safe to load, and versioned by the
-``model_version`` it carries. Scoring is a sparse dot product and a walk down 200 shallow trees,
-so no scikit-learn is needed at run time and a load takes a few hundred milliseconds once per
-process.
+``model_version`` it carries. Scoring is a cascade:
+
+1. texts without any health term get the gate probability (microseconds);
+2. the rest get a sparse dot product and a walk down 200 shallow trees, in plain Python
+   (under a millisecond); most posts are settled here, clearly an ask or clearly not;
+3. posts whose probability falls in the artefact's ``cascade`` band, where the cheap stages
+   are unsure, are also read by the sentence encoder (``encoder.py``, tens of milliseconds),
+   and a logistic blend of both scores decides.
+
+No scikit-learn is needed at run time.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from .encoder import ENCODER_DIR, Encoder, file_digest
 from .features import CUE_LABELS, STAGE2_INPUTS, Features, extract
 
-ARTEFACT_FORMAT = 2
+ARTEFACT_FORMAT = 3
+ENCODER_CUE = "how its sentences read (sentence encoder)"
 DEFAULT_ARTEFACT = Path(__file__).resolve().parent / "model" / "detector.json"
 
 
@@ -40,14 +52,16 @@ class Scored:
     features: Features
     probability: float
     contributions: tuple[tuple[str, float], ...]  # (human-readable cue, signed weight)
-    fast_path: bool
+    fast_path: bool  # settled by the health-term gate alone
+    encoded: bool = False  # read by the sentence encoder
 
 
 class Model:
     """A linear model over TF-IDF n-grams and hand-designed cues, then boosted trees over its
-    margin, the cues and the post's shape, with Platt calibration."""
+    margin, the cues and the post's shape, with Platt calibration; where that is unsure, a
+    blend with a logistic regression over the sentence encoder's vector."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], encoder_dir: Path = ENCODER_DIR) -> None:
         if data.get("format") != ARTEFACT_FORMAT:
             raise ValueError(f"unsupported detector artefact format: {data.get('format')!r}")
         self.model_version: str = data["model_version"]
@@ -68,6 +82,15 @@ class Model:
         # Probability given to texts without any health term (first stage). It is the
         # calibrated rate of positives among such texts at training time, so it stays honest.
         self.gate_probability: float = data["gate"]["probability"]
+        self.head_coef = np.asarray(data["encoder"]["coef"], dtype=np.float32)
+        self.head_intercept: float = data["encoder"]["intercept"]
+        self.encoder_digest: str = data["encoder"]["digest"]
+        self.blend: dict[str, float] = data["blend"]
+        self.cascade_low: float = data["cascade"]["low"]
+        self.cascade_high: float = data["cascade"]["high"]
+        self._encoder_dir = encoder_dir
+        self._encoder: Encoder | None = None
+        self._encoder_lock = threading.Lock()
 
     @classmethod
     def load(cls, path: Path | str = DEFAULT_ARTEFACT) -> Model:
@@ -98,12 +121,24 @@ class Model:
         return total, contribs
 
     def calibrate(self, margin: float) -> float:
-        z = self.calib_a * margin + self.calib_b
-        # Numerically stable logistic.
-        if z >= 0:
-            return 1.0 / (1.0 + math.exp(-z))
-        e = math.exp(z)
-        return e / (1.0 + e)
+        return _logistic(self.calib_a * margin + self.calib_b)
+
+    def encoder(self) -> Encoder:
+        """The sentence encoder, loaded on first use (most processes settle most posts
+        without it) and refused if it is not the one the artefact was trained with."""
+        if self._encoder is None:
+            with self._encoder_lock:
+                if self._encoder is None:
+                    if file_digest(self._encoder_dir) != self.encoder_digest:
+                        raise ValueError(
+                            "the sentence encoder differs from the one the detector was "
+                            "trained with; retrain it (python manage.py train_detector)"
+                        )
+                    self._encoder = Encoder(self._encoder_dir)
+        return self._encoder
+
+    def unsure(self, probability: float) -> bool:
+        return self.cascade_low <= probability < self.cascade_high
 
     def score(self, text: str) -> Scored:
         feats = extract(text)
@@ -111,7 +146,22 @@ class Model:
             return Scored(feats, self.gate_probability, (("no health terms", -1.0),), True)
         margin, contribs = self.margin(feats)
         raw = self.stage2["base"] + tree_sum(self.stage2, feats.stage2_vector(margin))
-        return Scored(feats, self.calibrate(raw), tuple(contribs), False)
+        probability = self.calibrate(raw)
+        if not self.unsure(probability):
+            return Scored(feats, probability, tuple(contribs), False)
+        vector = self.encoder().embed([text])[0]
+        head = float(vector @ self.head_coef) + self.head_intercept
+        z = self.blend["trees"] * raw + self.blend["encoder"] * head + self.blend["bias"]
+        contribs.append((ENCODER_CUE, self.blend["encoder"] * head))
+        return Scored(feats, _logistic(z), tuple(contribs), False, encoded=True)
+
+
+def _logistic(z: float) -> float:
+    # Numerically stable.
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
 
 
 def top_cues(

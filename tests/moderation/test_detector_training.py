@@ -39,7 +39,7 @@ def test_artefact_is_json_with_a_version_derived_from_its_content():
     art = train(_tiny_dataset())
     text = dump(art)
     loaded = json.loads(text)
-    assert loaded["model_version"].startswith("stoa-meddetect-2+")
+    assert loaded["model_version"].startswith("stoa-meddetect-3+")
     other = train(_tiny_dataset()[:-5])
     assert other["model_version"] != loaded["model_version"]
 
@@ -143,3 +143,22 @@ def test_an_artefact_for_other_features_is_refused():
     art["format"] = 1
     with pytest.raises(ValueError, match="format"):
         Model(art)
+
+
+def test_the_encoder_head_and_the_blend_are_trained_and_recorded():
+    art = train(_tiny_dataset())
+    assert len(art["encoder"]["coef"]) == 384
+    assert art["encoder"]["digest"] == training.file_digest(training.Encoder().directory)
+    # The blend leans on both scores, and more evidence from either raises the probability.
+    assert art["blend"]["trees"] > 0 and art["blend"]["encoder"] > 0
+    assert 0.0 <= art["cascade"]["low"] <= art["threshold"] <= art["cascade"]["high"] <= 1.0
+
+
+def test_cascade_band_settles_only_where_the_cheap_decision_holds():
+    rng = np.random.default_rng(0)
+    prob2 = rng.uniform(0, 1, 5000)
+    # The full model agrees with the cheap stages except between 0.3 and 0.7.
+    prob = np.where((prob2 > 0.3) & (prob2 < 0.7), 1 - prob2, prob2)
+    low, high = training._cascade_band(prob2, prob, 0.5)
+    assert low <= 0.31 and high >= 0.69
+    assert low >= 0.25 and high <= 0.75
