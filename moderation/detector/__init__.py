@@ -1,7 +1,9 @@
 """Medical-advice detector: text in, :class:`Detection` out.
 
-Importable without Django; inference needs only the standard library and the committed JSON
-artefact (``model/detector.json``). Retrain with ``python manage.py train_detector``.
+Importable without Django. Most posts are scored in plain Python from the committed JSON
+artefact (``model/detector.json``); the few the cheap stages are unsure about also go through
+the sentence encoder (``model/encoder/``, ONNX Runtime). Retrain with
+``python manage.py train_detector``.
 """
 
 from __future__ import annotations

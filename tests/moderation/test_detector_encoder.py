@@ -8,10 +8,10 @@ import shutil
 import numpy as np
 import pytest
 
-from moderation import detector
 from moderation.detector import encoder as encoder_module
 from moderation.detector.encoder import DIMENSIONS, ENCODER_DIR, MAX_TOKENS, Encoder
-from moderation.detector.model import DEFAULT_ARTEFACT, ENCODER_CUE, Model
+from moderation.detector.features import extract
+from moderation.detector.model import DEFAULT_ARTEFACT, ENCODER_CUE, Model, tree_sum
 
 
 @pytest.fixture(scope="module")
@@ -94,12 +94,10 @@ def test_clear_posts_are_settled_without_the_encoder(model, monkeypatch):
 
 def test_unsure_posts_are_read_by_the_encoder(model):
     text = "Been getting headaches after heavy deadlifts lately. Anyone else get this?"
+    feats = extract(text)
+    margin, _ = model.margin(feats)
     cheap = model.calibrate(
-        model.stage2["base"]
-        + detector.model.tree_sum(
-            model.stage2,
-            (feats := detector.features.extract(text)).stage2_vector(model.margin(feats)[0]),
-        )
+        model.stage2["base"] + tree_sum(model.stage2, feats.stage2_vector(margin))
     )
     assert model.unsure(cheap)
     scored = model.score(text)
