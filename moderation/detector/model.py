@@ -140,12 +140,16 @@ class Model:
     def unsure(self, probability: float) -> bool:
         return self.cascade_low <= probability < self.cascade_high
 
+    def trees_score(self, feats: Features) -> tuple[float, list[tuple[str, float]]]:
+        """The cheap stages' raw score (before calibration) and the stage-1 contributions."""
+        margin, contribs = self.margin(feats)
+        return self.stage2["base"] + tree_sum(self.stage2, feats.stage2_vector(margin)), contribs
+
     def score(self, text: str) -> Scored:
         feats = extract(text)
         if not feats.medical:
             return Scored(feats, self.gate_probability, (("no health terms", -1.0),), True)
-        margin, contribs = self.margin(feats)
-        raw = self.stage2["base"] + tree_sum(self.stage2, feats.stage2_vector(margin))
+        raw, contribs = self.trees_score(feats)
         probability = self.calibrate(raw)
         if not self.unsure(probability):
             return Scored(feats, probability, tuple(contribs), False)

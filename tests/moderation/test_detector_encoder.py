@@ -11,7 +11,7 @@ import pytest
 from moderation.detector import encoder as encoder_module
 from moderation.detector.encoder import DIMENSIONS, ENCODER_DIR, MAX_TOKENS, Encoder
 from moderation.detector.features import extract
-from moderation.detector.model import DEFAULT_ARTEFACT, ENCODER_CUE, Model, tree_sum
+from moderation.detector.model import DEFAULT_ARTEFACT, ENCODER_CUE, Model
 
 
 @pytest.fixture(scope="module")
@@ -94,12 +94,7 @@ def test_clear_posts_are_settled_without_the_encoder(model, monkeypatch):
 
 def test_unsure_posts_are_read_by_the_encoder(model):
     text = "Been getting headaches after heavy deadlifts lately. Anyone else get this?"
-    feats = extract(text)
-    margin, _ = model.margin(feats)
-    cheap = model.calibrate(
-        model.stage2["base"] + tree_sum(model.stage2, feats.stage2_vector(margin))
-    )
-    assert model.unsure(cheap)
+    assert model.unsure(model.calibrate(model.trees_score(extract(text))[0]))
     scored = model.score(text)
     assert scored.encoded
     assert ENCODER_CUE in dict(scored.contributions)
