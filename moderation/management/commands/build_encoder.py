@@ -14,7 +14,8 @@ from moderation.detector.encoder import ENCODER_DIR, file_digest
 class Command(BaseCommand):
     help = (
         "Rebuild moderation/detector/model/encoder/ from the all-MiniLM-L6-v2 weights package: "
-        "four layers, the training posts' vocabulary, 4-bit weights. Retrain the detector after."
+        "four layers, the training posts' vocabulary, fine-tuned on them, 4-bit weights. "
+        "Retrain the detector after."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,9 +35,9 @@ class Command(BaseCommand):
             raise CommandError(f"{exc}: pip install -e '.[encoder-build]'") from exc
         try:
             examples = corpus.load_corpus(options["data_dir"])
-            texts = [ex.text for ex in examples if ex.split == "train"]
+            train = [ex for ex in examples if ex.split == "train"]
             out = encoder_build.build(
-                texts, source=options["source"], output=options["output"], log=self.stdout.write
+                train, source=options["source"], output=options["output"], log=self.stdout.write
             )
         except (FileNotFoundError, ImportError) as exc:
             raise CommandError(str(exc)) from exc
