@@ -30,7 +30,7 @@ from .model import ARTEFACT_FORMAT, DEFAULT_ARTEFACT, tree_sum
 
 SEED = 20240611
 MODEL_NAME = "stoa-meddetect"
-MODEL_MAJOR = 3
+MODEL_MAJOR = 4
 C = 4.0
 CUE_SCALE = 3.0
 MAX_TERMS = 20000

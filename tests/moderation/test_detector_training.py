@@ -39,7 +39,7 @@ def test_artefact_is_json_with_a_version_derived_from_its_content():
     art = train(_tiny_dataset())
     text = dump(art)
     loaded = json.loads(text)
-    assert loaded["model_version"].startswith("stoa-meddetect-3+")
+    assert loaded["model_version"].startswith("stoa-meddetect-4+")
     other = train(_tiny_dataset()[:-5])
     assert other["model_version"] != loaded["model_version"]
 
