@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,13 +42,25 @@ def file_digest(directory: Path = ENCODER_DIR) -> str:
     return h.hexdigest()
 
 
-def head_and_tail(ids: list[int], room: int) -> list[int]:
-    """At most ``room`` word pieces: the first three quarters of the room from the start of the
-    post, the rest from its end."""
-    if len(ids) <= room:
-        return ids
-    head = int(room * HEAD_SHARE)
-    return ids[:head] + ids[len(ids) - (room - head) :]
+def framed_ids(tokenizer: Any, text: str, max_tokens: int = MAX_TOKENS) -> list[int]:
+    """The post's word pieces between [CLS] and [SEP], at most ``max_tokens`` in all. A long
+    post keeps three quarters of the room from its start and the rest from its end."""
+    ids = tokenizer.encode(text, add_special_tokens=False).ids
+    room = max_tokens - 2
+    if len(ids) > room:
+        head = int(room * HEAD_SHARE)
+        ids = ids[:head] + ids[len(ids) - (room - head) :]
+    return [tokenizer.token_to_id("[CLS]"), *ids, tokenizer.token_to_id("[SEP]")]
+
+
+def padded(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Id lists as one zero-padded batch and its attention mask."""
+    x = np.zeros((len(rows), max(len(r) for r in rows)), dtype=np.int64)
+    mask = np.zeros_like(x)
+    for j, r in enumerate(rows):
+        x[j, : len(r)] = r
+        mask[j, : len(r)] = 1
+    return x, mask
 
 
 class Encoder:
@@ -59,8 +72,6 @@ class Encoder:
         self.tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
-        self._cls = self.tokenizer.token_to_id("[CLS]")
-        self._sep = self.tokenizer.token_to_id("[SEP]")
         options = onnxruntime.SessionOptions()
         # ONNX Runtime splits each matrix product by output rows, so the vectors are the same
         # on one thread or several (tested).
@@ -74,8 +85,7 @@ class Encoder:
         )
 
     def token_ids(self, text: str) -> list[int]:
-        ids = self.tokenizer.encode(text, add_special_tokens=False).ids
-        return [self._cls, *head_and_tail(ids, MAX_TOKENS - 2), self._sep]
+        return framed_ids(self.tokenizer, text)
 
     def embed(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
         """Unit-length vectors, one row per text, in order.
@@ -87,12 +97,7 @@ class Encoder:
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            width = max(len(ids[i]) for i in rows)
-            x = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros_like(x)
-            for j, i in enumerate(rows):
-                x[j, : len(ids[i])] = ids[i]
-                mask[j, : len(ids[i])] = 1
+            x, mask = padded([ids[i] for i in rows])
             out[rows] = self.session.run(None, {"input_ids": x, "attention_mask": mask})[0]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-9)

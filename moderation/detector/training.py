@@ -94,7 +94,7 @@ def _best_threshold(
     return best_t, best_f1
 
 
-def _weights(examples: Sequence[Example]) -> np.ndarray:
+def sample_weights(examples: Sequence[Example]) -> np.ndarray:
     w = np.ones(len(examples))
     for i, ex in enumerate(examples):
         if ex.source == "hard_cases":
@@ -179,7 +179,7 @@ def _train(examples: Sequence[Example], log: Any, encoder: Encoder) -> dict[str,
     x_terms = vec.fit_transform([feats[i].grams for i in idx])
     x = sparse.hstack([x_terms, _cue_matrix([feats[i] for i in idx])]).tocsr()
     yg = y[idx]
-    w = _weights([examples[i] for i in idx])
+    w = sample_weights([examples[i] for i in idx])
 
     def fit(xm: sparse.csr_matrix, ym: np.ndarray, wm: np.ndarray) -> LogisticRegression:
         clf = LogisticRegression(C=C, solver="liblinear", max_iter=1000, random_state=SEED)
