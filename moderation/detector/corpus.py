@@ -91,6 +91,22 @@ class Example:
     reviewed: bool = False  # label set by hand (hard case or relabel list), not by subreddit
 
 
+ASKDOCS_ORIGIN = "r/AskDocs"
+HARD_CASES_ORIGIN = "hand-written hard cases"
+FORUM_ORIGIN = "real forum posts"
+
+
+def origin(ex: Example) -> str:
+    """Where a post comes from, for reports and for fitting the threshold: r/AskDocs (many
+    easy asks), our hand-written cases (clean pairs), or real forum posts (every other source,
+    where the detector runs)."""
+    if ex.source == "askdocs":
+        return ASKDOCS_ORIGIN
+    if ex.source == "hard_cases":
+        return HARD_CASES_ORIGIN
+    return FORUM_ORIGIN
+
+
 def default_data_dir() -> Path:
     """../shared/meddata relative to the repository root, overridable with STOA_MEDDATA."""
     env = os.environ.get("STOA_MEDDATA")

@@ -1,4 +1,5 @@
-"""Metrics and the held-out report (precision, recall, F1, confusion matrix, per-kind breakdown)."""
+"""Metrics and the held-out report (precision, recall, F1, confusion matrix, breakdowns by kind
+of post and by origin, average precision)."""
 
 from __future__ import annotations
 
@@ -56,12 +57,14 @@ class Item:
     kind: str = ""
     severity: str = "none"
     expected_severity: str | None = None
+    origin: str = ""
 
 
 @dataclass
 class Report:
     overall: Counts = field(default_factory=Counts)
     by_kind: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
+    by_origin: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
     items: list[Item] = field(default_factory=list)
 
     @property
@@ -75,6 +78,8 @@ def build_report(items: Sequence[Item]) -> Report:
         rep.overall.add(it.label, it.flagged)
         if it.kind:
             rep.by_kind[it.kind].add(it.label, it.flagged)
+        if it.origin:
+            rep.by_origin[it.origin].add(it.label, it.flagged)
         rep.items.append(it)
     return rep
 
@@ -108,6 +113,42 @@ def format_breakdown(rep: Report) -> list[str]:
         rec = f"{c.recall:.3f}" if pos else "  -  "
         flagged = (c.tp + c.fp) / c.n if c.n else 0.0
         lines.append(f"{kind:34s} {c.n:5d} {pos:5d} {prec:>6s} {rec:>7s} {_pct(flagged):>8s}")
+    return lines
+
+
+def average_precision(items: Sequence[Item]) -> float:
+    """The area under the precision-recall step curve of the scores, as scikit-learn computes
+    it (posts with equal scores enter together): how well the scores rank asks above other
+    posts, whatever the threshold."""
+    positives = sum(1 for it in items if it.label)
+    if not positives:
+        return 0.0
+    ranked = sorted(items, key=lambda it: it.score, reverse=True)
+    tp = seen = 0
+    area = last_recall = 0.0
+    for n, it in enumerate(ranked):
+        seen += 1
+        tp += bool(it.label)
+        if n + 1 < len(ranked) and ranked[n + 1].score == it.score:
+            continue
+        recall = tp / positives
+        area += (recall - last_recall) * tp / seen
+        last_recall = recall
+    return area
+
+
+def format_origins(rep: Report) -> list[str]:
+    lines = [f"{'origin':34s} {'n':>5s} {'pos':>5s} {'prec':>6s} {'recall':>7s} {'AP':>6s}"]
+    groups = [("all", rep.items)] + [
+        (name, [it for it in rep.items if it.origin == name]) for name in sorted(rep.by_origin)
+    ]
+    for name, items in groups:
+        c = rep.overall if name == "all" else rep.by_origin[name]
+        pos = c.tp + c.fn
+        prec = f"{c.precision:.3f}" if c.tp + c.fp else "  -  "
+        rec = f"{c.recall:.3f}" if pos else "  -  "
+        ap = f"{average_precision(items):.3f}" if pos else "  -  "
+        lines.append(f"{name:34s} {c.n:5d} {pos:5d} {prec:>6s} {rec:>7s} {ap:>6s}")
     return lines
 
 

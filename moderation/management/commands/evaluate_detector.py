@@ -15,6 +15,7 @@ from moderation.detector.evaluation import (
     build_report,
     format_breakdown,
     format_errors,
+    format_origins,
     format_summary,
     severity_lines,
 )
@@ -62,6 +63,8 @@ class Command(BaseCommand):
         report = build_report(items)
         lines = format_summary(report)
         if any(it.kind for it in items):
+            lines += ["", "by origin (AP: average precision of the scores):"]
+            lines += format_origins(report)
             lines += ["", "by kind of post:", *format_breakdown(report)]
             fitness = report.by_kind.get("fitness")
             if fitness is not None:
@@ -115,6 +118,7 @@ class Command(BaseCommand):
                 ex.kind,
                 d.severity,
                 ex.severity,
+                corpus.origin(ex),
             )
             for ex, d in zip(examples, dets, strict=True)
         ]
