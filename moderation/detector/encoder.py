@@ -14,6 +14,7 @@ Only the posts the cheap stages are unsure about reach it (see ``Model.score``).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ import numpy as np
 ENCODER_DIR = Path(__file__).resolve().parent / "model" / "encoder"
 MODEL_FILE = "encoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"
+# Training-time only: each training post's score from an encoder fine-tuned without it (below).
+CROSSFIT_FILE = "crossfit.json"
 # Word pieces read per post. Long posts keep their start and their end, where a story's
 # question usually sits ("...anyway, should I get it looked at?").
 MAX_TOKENS = 256
@@ -40,6 +43,33 @@ def file_digest(directory: Path = ENCODER_DIR) -> str:
         h.update(name.encode())
         h.update((directory / name).read_bytes())
     return h.hexdigest()
+
+
+def text_key(text: str) -> str:
+    """A post's key in the cross-fit scores: the text itself is training data and stays out
+    of the repository."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def load_crossfit(directory: Path = ENCODER_DIR) -> dict[str, float]:
+    """Cross-fit scores written by ``build_encoder``, by ``text_key``, or {} if there are none.
+
+    The encoder is fine-tuned on the training posts, so its vectors of those posts are
+    in-sample: a head scored on them looks better than it will on new posts, and a blend or a
+    threshold fitted on such scores trusts it too much. The build therefore also fine-tunes the
+    encoder on each half of the posts and scores the other half the way training will (vectors,
+    then a logistic regression fitted on the half it was tuned on). Training fits the blend,
+    threshold and cascade on those scores; the scores belong to one build, checked by digest.
+    """
+    path = directory / CROSSFIT_FILE
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data["encoder"] != file_digest(directory):
+        raise ValueError(
+            f"{path} was written for another encoder: run build_encoder again to rebuild both"
+        )
+    return {key: float(score) for key, score in data["scores"].items()}
 
 
 def framed_ids(tokenizer: Any, text: str, max_tokens: int = MAX_TOKENS) -> list[int]:

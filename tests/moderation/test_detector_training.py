@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -15,6 +16,13 @@ from moderation.detector.corpus import (
     Example,
     load_hard_cases,
     load_relabels,
+)
+from moderation.detector.encoder import (
+    CROSSFIT_FILE,
+    ENCODER_DIR,
+    Encoder,
+    file_digest,
+    text_key,
 )
 from moderation.detector.model import Model, tree_sum
 from moderation.detector.training import TREES, _best_threshold, dump, train
@@ -72,10 +80,29 @@ def test_threshold_is_not_dragged_down_by_easy_askdocs_asks():
     prob = np.array([0.95] * 80 + [middle] * 40 + [middle] * 35 + [0.8] * 10 + [0.2] * 50)
     y = np.array([1] * 80 + [1] * 40 + [1] * 5 + [0] * 30 + [1] * 10 + [0] * 50)
     forum = np.array([False] * 120 + [True] * 95)
-    t_all, _ = _best_threshold(prob, y, forum, "all")
-    t_mean, _ = _best_threshold(prob, y, forum, "mean")
+    t_all = _best_threshold(prob, y, forum, "all")
+    t_mean = _best_threshold(prob, y, forum, "mean")
     assert middle >= t_all
     assert middle < t_mean
+
+
+def test_the_target_rule_clears_precision_and_recall_by_the_widest_margin():
+    # 100 asks and 100 other posts, a few of each spread over the middle: raising the
+    # threshold trades recall for precision. The rule stops where both clear their targets
+    # by the widest common margin, not at either end.
+    asks = np.concatenate([np.linspace(0.40, 0.70, 10, endpoint=False), np.full(90, 0.9)])
+    others = np.concatenate([np.linspace(0.30, 0.70, 12, endpoint=False), np.full(88, 0.1)])
+    prob = np.concatenate([asks, others])
+    y = np.array([1] * 100 + [0] * 100)
+
+    def margin(t: float) -> float:
+        precision, recall = training._precision_recall(prob >= t, y)
+        return min(precision - training.TARGET_PRECISION, recall - training.TARGET_RECALL)
+
+    t = _best_threshold(prob, y, np.ones(200, dtype=bool), "targets")
+    assert 0.4 < t < 0.7
+    assert margin(t) > 0
+    assert all(margin(other) <= margin(t) for other in np.arange(0.30, 0.71, 0.01))
 
 
 def test_heldout_audit_is_separate_from_the_training_labels():
@@ -152,6 +179,39 @@ def test_the_encoder_head_and_the_blend_are_trained_and_recorded():
     # The blend leans on both scores, and more evidence from either raises the probability.
     assert art["blend"]["trees"] > 0 and art["blend"]["encoder"] > 0
     assert 0.0 <= art["cascade"]["low"] <= art["threshold"] <= art["cascade"]["high"] <= 1.0
+
+
+def _encoder_with_crossfit(directory, scores, digest=None):
+    shutil.copytree(ENCODER_DIR, directory)
+    (directory / CROSSFIT_FILE).write_text(
+        json.dumps({"encoder": digest or file_digest(directory), "folds": 2, "scores": scores})
+    )
+    return Encoder(directory)
+
+
+def test_the_blend_is_fitted_on_the_builds_cross_fit_scores(tmp_path):
+    # The encoder was fine-tuned on the training posts, so its head's scores of them are
+    # in-sample; the blend must weigh the scores of encoders tuned without them instead.
+    data = _tiny_dataset()
+    rng = np.random.default_rng(0)
+    noise = {text_key(c.text): float(rng.normal()) for c in data}
+    telling = {text_key(c.text): 4.0 if c.label else -4.0 for c in data}
+    messages: list[str] = []
+    blind = train(data, log=messages.append, encoder=_encoder_with_crossfit(tmp_path / "a", noise))
+    sharp = train(data, encoder=_encoder_with_crossfit(tmp_path / "b", telling))
+    covered = sum(Model(blind).score(c.text).features.medical for c in data)
+    assert f"{covered} of {covered} posts scored by an encoder fine-tuned without them" in messages
+    assert abs(blind["blend"]["encoder"]) < 0.5
+    assert sharp["blend"]["encoder"] > blind["blend"]["encoder"] + 1.0
+    # The head itself is still fitted on the committed encoder's vectors.
+    assert blind["encoder"]["coef"] == sharp["encoder"]["coef"]
+
+
+def test_cross_fit_scores_of_another_encoder_are_refused(tmp_path):
+    scores = {text_key(c.text): 1.0 for c in _tiny_dataset()}
+    other = _encoder_with_crossfit(tmp_path / "enc", scores, digest="0" * 64)
+    with pytest.raises(ValueError, match="another encoder"):
+        train(_tiny_dataset(), encoder=other)
 
 
 def test_cascade_band_settles_only_where_the_cheap_decision_holds():

@@ -68,7 +68,10 @@ class Command(BaseCommand):
             self.stdout.write(f"adding {len(decided)} moderator decisions")
             train.extend(decided)
         self.stdout.write(f"training on {len(train)} of {len(examples)} examples from {data_dir}")
-        art = training.train(train, log=self.stdout.write)
+        try:
+            art = training.train(train, log=self.stdout.write)
+        except ValueError as exc:  # e.g. cross-fit scores left from another encoder build
+            raise CommandError(str(exc)) from exc
         path = training.write(art, options["output"])
         detector.reset_model()
         size_kb = path.stat().st_size / 1024
