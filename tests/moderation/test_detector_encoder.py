@@ -80,9 +80,10 @@ def test_clear_posts_are_settled_without_the_encoder(model, monkeypatch):
         raise AssertionError("the encoder was run on a clear post")
 
     monkeypatch.setattr(model, "encoder", refuse)
-    # Since the encoder is fine-tuned, out of fold it overrules even confident "no" scores of
-    # the cheap stages, so only confident asks are settled early (README, "Not there yet").
     clear = [
+        "New study: people with knee osteoarthritis who walked daily had less pain after a "
+        "year, published in JAMA this week.",
+        "Hit a squat PR today, 180 kg. Knees felt great, no pain at all. Next block starts Monday.",
         "I tore my ACL six weeks ago and had surgery. Can I squat yet or should I wait for my "
         "surgeon to clear me? My knee still swells after physio.",
     ]
@@ -90,11 +91,11 @@ def test_clear_posts_are_settled_without_the_encoder(model, monkeypatch):
         assert not model.unsure(model.calibrate(model.trees_score(extract(text))[0]))
         scored = model.score(text)
         assert not scored.fast_path and not scored.encoded
-        assert scored.probability >= model.cascade_high
+        assert scored.probability < model.cascade_low or scored.probability >= model.cascade_high
 
 
 def test_unsure_posts_are_read_by_the_encoder(model):
-    text = "Been getting headaches after heavy deadlifts lately. Anyone else get this?"
+    text = "My wrist hurts a little when I do push ups. Any tips?"
     assert model.unsure(model.calibrate(model.trees_score(extract(text))[0]))
     scored = model.score(text)
     assert scored.encoded
