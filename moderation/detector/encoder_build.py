@@ -304,7 +304,9 @@ def _crossfit(
     """Each post's score from an encoder fine-tuned on the other half of ``examples`` and a
     head fitted on that half, exactly as training fits the committed encoder's head: the
     honest scores ``encoder.load_crossfit`` hands to training. Halves by a stable hash of the
-    text, so a post keeps its half whatever else is added."""
+    text, so a post keeps its half whatever else is added, and copies of one text never sit on
+    both sides. (The kept word pieces are counted over all posts: they only decide how finely
+    a word is cut, and the word-piece table is frozen.)"""
     from threadpoolctl import threadpool_limits
 
     tokenizer = Tokenizer.from_str(json.dumps(tokenizer_spec))
