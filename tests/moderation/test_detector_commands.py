@@ -1,4 +1,4 @@
-"""CLI contract of detect_medical_advice and evaluate_detector."""
+"""CLI contract of detect_medical_advice, evaluate_detector and train_detector."""
 
 from __future__ import annotations
 
@@ -111,3 +111,25 @@ def test_evaluate_needs_a_file_or_builtin():
 def test_builtin_evaluation_fails_clearly_without_the_shared_data(tmp_path):
     with pytest.raises(CommandError, match="STOA_MEDDATA"):
         call_command("evaluate_detector", builtin=True, data_dir=tmp_path, stdout=StringIO())
+
+
+def test_training_refuses_cross_fit_scores_left_from_another_encoder(monkeypatch, tmp_path):
+    import shutil
+    from functools import partial
+
+    from moderation.detector import corpus, training
+    from moderation.detector.encoder import CROSSFIT_FILE, ENCODER_DIR, Encoder
+
+    encoder_dir = tmp_path / "encoder"
+    shutil.copytree(ENCODER_DIR, encoder_dir)
+    stale = json.loads((encoder_dir / CROSSFIT_FILE).read_text())
+    stale["encoder"] = "0" * 64  # as if the encoder had been rebuilt without its scores
+    (encoder_dir / CROSSFIT_FILE).write_text(json.dumps(stale))
+    cases = corpus.load_hard_cases()
+    tiny = [c for c in cases if c.label == 1][:20] + [c for c in cases if c.label == 0][:30]
+    monkeypatch.setattr(corpus, "load_corpus", lambda data_dir: tiny)
+    monkeypatch.setattr(training, "Encoder", partial(Encoder, encoder_dir))
+    output = tmp_path / "m.json"
+    with pytest.raises(CommandError, match="build_encoder"):
+        call_command("train_detector", "--output", str(output), stdout=StringIO())
+    assert not output.exists()
