@@ -226,14 +226,16 @@ def _tuned(
 
 def _export(
     model: Any,
+    tokenizer: Any,
     tokenizer_spec: dict[str, Any],
     output: Path,
     log: Any,
     *,
     sample: Sequence[str],
 ) -> None:
-    """Write ``model`` as a 4-bit ONNX graph and the tokenizer to ``output``, after checking
-    the graph against PyTorch on the ``sample`` texts."""
+    """Write ``model`` as a 4-bit ONNX graph and the tokenizer (``tokenizer_spec``, from which
+    ``tokenizer`` was built) to ``output``, after checking the graph against PyTorch on the
+    ``sample`` texts."""
     import onnx
     import onnxruntime
     import torch
@@ -278,7 +280,6 @@ def _export(
         # The 4-bit graph must still point where PyTorch's full-precision model points, on
         # real posts (random word pieces drift more and say less), padding included.
         session = onnxruntime.InferenceSession(str(quantized), providers=["CPUExecutionProvider"])
-        tokenizer = Tokenizer.from_str(json.dumps(tokenizer_spec))
         x, mask = padded([framed_ids(tokenizer, text) for text in sample])
         with torch.no_grad():
             ref = model(torch.from_numpy(x), torch.from_numpy(mask)).numpy()
@@ -297,6 +298,7 @@ def _export(
 def _crossfit(
     source: Path,
     kept: list[int],
+    tokenizer: Any,
     tokenizer_spec: dict[str, Any],
     examples: Sequence[Example],
     log: Any,
@@ -309,7 +311,6 @@ def _crossfit(
     a word is cut, and the word-piece table is frozen.)"""
     from threadpoolctl import threadpool_limits
 
-    tokenizer = Tokenizer.from_str(json.dumps(tokenizer_spec))
     fold = np.array([int(text_key(ex.text), 16) % CROSSFIT_FOLDS for ex in examples])
     scores: dict[str, float] = {}
     for k in range(CROSSFIT_FOLDS):
@@ -318,7 +319,8 @@ def _crossfit(
         log(f"cross-fit {k + 1} of {CROSSFIT_FOLDS}: tuned on {len(inside)}, scores {len(outside)}")
         model = _tuned(source, kept, tokenizer, inside, log)
         with tempfile.TemporaryDirectory() as tmp:
-            _export(model, tokenizer_spec, Path(tmp), log, sample=[ex.text for ex in outside[:32]])
+            sample = [ex.text for ex in outside[:32]]
+            _export(model, tokenizer, tokenizer_spec, Path(tmp), log, sample=sample)
             encoder = Encoder(Path(tmp), threads=FINE_TUNE_THREADS)
             x_in = encoder.embed([ex.text for ex in inside])
             x_out = encoder.embed([ex.text for ex in outside])
@@ -355,11 +357,12 @@ def build(
     kept = _kept_ids(spec["model"]["vocab"], counts)
     log(f"vocabulary: {len(kept)} of {len(spec['model']['vocab'])} word pieces kept")
     pruned = _pruned_tokenizer(spec, kept)
+    tokenizer = Tokenizer.from_str(json.dumps(pruned))
     gated = [ex for ex in examples if extract(ex.text).medical]
 
-    crossfit = _crossfit(source, kept, pruned, gated, log)
-    model = _tuned(source, kept, Tokenizer.from_str(json.dumps(pruned)), gated, log)
-    _export(model, pruned, output, log, sample=[ex.text for ex in gated[:32]])
+    crossfit = _crossfit(source, kept, tokenizer, pruned, gated, log)
+    model = _tuned(source, kept, tokenizer, gated, log)
+    _export(model, tokenizer, pruned, output, log, sample=[ex.text for ex in gated[:32]])
     (output / CROSSFIT_FILE).write_text(
         json.dumps(
             {"encoder": file_digest(output), "folds": CROSSFIT_FOLDS, "scores": crossfit},

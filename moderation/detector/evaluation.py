@@ -102,17 +102,22 @@ def format_summary(rep: Report) -> list[str]:
     ]
 
 
+def _row(name: str, c: Counts) -> str:
+    """Name, size, positives, precision and recall ("-" where undefined), for the tables."""
+    pos = c.tp + c.fn
+    prec = f"{c.precision:.3f}" if c.tp + c.fp else "  -  "
+    rec = f"{c.recall:.3f}" if pos else "  -  "
+    return f"{name:34s} {c.n:5d} {pos:5d} {prec:>6s} {rec:>7s}"
+
+
 def format_breakdown(rep: Report) -> list[str]:
     lines = [
         f"{'kind':34s} {'n':>5s} {'pos':>5s} {'prec':>6s} {'recall':>7s} {'flagged':>8s}",
     ]
     for kind in sorted(rep.by_kind):
         c = rep.by_kind[kind]
-        pos = c.tp + c.fn
-        prec = f"{c.precision:.3f}" if c.tp + c.fp else "  -  "
-        rec = f"{c.recall:.3f}" if pos else "  -  "
         flagged = (c.tp + c.fp) / c.n if c.n else 0.0
-        lines.append(f"{kind:34s} {c.n:5d} {pos:5d} {prec:>6s} {rec:>7s} {_pct(flagged):>8s}")
+        lines.append(f"{_row(kind, c)} {_pct(flagged):>8s}")
     return lines
 
 
@@ -144,11 +149,8 @@ def format_origins(rep: Report) -> list[str]:
     ]
     for name, items in groups:
         c = rep.overall if name == "all" else rep.by_origin[name]
-        pos = c.tp + c.fn
-        prec = f"{c.precision:.3f}" if c.tp + c.fp else "  -  "
-        rec = f"{c.recall:.3f}" if pos else "  -  "
-        ap = f"{average_precision(items):.3f}" if pos else "  -  "
-        lines.append(f"{name:34s} {c.n:5d} {pos:5d} {prec:>6s} {rec:>7s} {ap:>6s}")
+        ap = f"{average_precision(items):.3f}" if c.tp + c.fn else "  -  "
+        lines.append(f"{_row(name, c)} {ap:>6s}")
     return lines
 
 
