@@ -6,6 +6,8 @@ from datetime import timedelta
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from accounts.models import User
+
 # Writing last_seen on every request would turn every page view into a write; once every few
 # minutes is precise enough for "last seen" and keeps reads read-only.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
@@ -21,6 +23,8 @@ class LastSeenMiddleware:
         if user is not None and user.is_authenticated:
             now = timezone.now()
             if user.last_seen is None or now - user.last_seen > LAST_SEEN_RESOLUTION:
-                type(user).objects.filter(pk=user.pk).update(last_seen=now)
+                # request.user is a SimpleLazyObject for session users: ask the model, not
+                # type(user), for the manager.
+                User.objects.filter(pk=user.pk).update(last_seen=now)
                 user.last_seen = now
         return response
