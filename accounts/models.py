@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 
 MODERATORS_GROUP = "Moderators"
@@ -71,3 +73,27 @@ class TokenDevice(models.Model):
 
     def __str__(self) -> str:
         return self.name or "an unnamed device"
+
+
+class IdempotencyRecord(models.Model):
+    """The answer to a creating API request sent with an `Idempotency-Key`, kept for a day so
+    that a client retrying after a lost response gets the original answer instead of a second
+    post. Keys are per account: two members may use the same key."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="idempotency_records")
+    key = models.CharField(max_length=255)
+    # sha256 of method, path and the parsed request body: the same key with anything else is
+    # a client bug, answered with 422 rather than a replay of some other request's answer.
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="accounts_idempotency_unique"),
+        ]
+        indexes = [models.Index(fields=["created"], name="accounts_idempotency_age_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

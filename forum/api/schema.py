@@ -59,6 +59,14 @@ def add_error_responses(result, generator, request, public):
                     "headers",
                     {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}},
                 )
+            if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])):
+                responses.setdefault(
+                    "422",
+                    {
+                        "description": "This Idempotency-Key was used for another request.",
+                        "content": {"application/json": {"schema": ref}},
+                    },
+                )
             if method == "get":
                 responses.setdefault("304", {"description": "Not modified (If-None-Match)."})
     return result

@@ -15,6 +15,7 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from forum import permissions as forum_permissions
 from forum import selectors, services, throttles
 from forum.api import filters, pagination, serializers
@@ -78,6 +79,7 @@ class CategoryListView(ConditionalGetMixin, generics.ListAPIView):
     get=extend_schema(summary="List threads", responses=serializers.ThreadSerializer(many=True)),
     post=extend_schema(
         summary="Start a thread",
+        parameters=[IDEMPOTENCY_PARAMETER],
         request=serializers.ThreadCreateSerializer,
         responses={201: serializers.ThreadSerializer},
     ),
@@ -95,6 +97,7 @@ class ThreadListView(ConditionalGetMixin, generics.ListCreateAPIView):
             return [throttle() for throttle in throttles.POSTING]
         return super().get_throttles()
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         data = serializers.ThreadCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -233,6 +236,7 @@ class ThreadSubscriptionView(APIView):
     ),
     post=extend_schema(
         summary="Reply to a thread",
+        parameters=[IDEMPOTENCY_PARAMETER],
         request=serializers.PostBodySerializer,
         responses={201: serializers.PostSerializer},
     ),
@@ -266,6 +270,7 @@ class ThreadPostsView(ConditionalGetMixin, generics.ListCreateAPIView):
             post.thread = thread
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         thread = self.get_thread()
         data = serializers.PostBodySerializer(data=request.data)

@@ -10,6 +10,7 @@ from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from forum import permissions as forum_permissions
 from forum import selectors, throttles
 from forum import services as forum_services
@@ -35,6 +36,7 @@ def _post_prefetch(path: str) -> Prefetch:
 
 @extend_schema(
     summary="Report a post to the moderators",
+    parameters=[IDEMPOTENCY_PARAMETER],
     request=serializers.ReportCreateSerializer,
     responses={201: serializers.ReportSerializer},
 )
@@ -42,6 +44,7 @@ class PostReportView(APIView):
     permission_classes = [permissions.IsAuthenticated]
     throttle_classes = throttles.REPORTING
 
+    @idempotent
     def post(self, request, pk: int):
         post = _get_post(request, pk)
         data = serializers.ReportCreateSerializer(data=request.data)
@@ -79,12 +82,14 @@ class PostRestoreView(APIView):
 
 @extend_schema(
     summary="Add a notice to a post (moderators)",
+    parameters=[IDEMPOTENCY_PARAMETER],
     request=serializers.NoticeCreateSerializer,
     responses={201: serializers.NoticeSerializer},
 )
 class PostNoticeView(APIView):
     permission_classes = [IsModerator]
 
+    @idempotent
     def post(self, request, pk: int):
         post = get_object_or_404(selectors.post_queryset(), pk=pk)
         data = serializers.NoticeCreateSerializer(data=request.data)
