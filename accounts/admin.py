@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from accounts.forms import AdminLoginForm
 from accounts.models import User
+
+# The admin's login goes through the same sign-in limiter as the pages and the API; this form
+# shows its message.
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import SetPasswordMixin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
+from accounts import signin
 from accounts.models import User
 
 
@@ -43,3 +45,25 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ("display_name", "bio", "location", "website", "signature")
+
+
+class SignInLimitFormMixin:
+    """Shows the sign-in limiter's refusal (accounts.signin) instead of "wrong password": the
+    refused attempt never had its password checked, so "wrong" would be a lie."""
+
+    def clean(self):
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            refusal = signin.refusal_of(self.request) if self.request is not None else None
+            if refusal is not None:
+                raise forms.ValidationError(refusal.message, code="throttled") from None
+            raise
+
+
+class LoginForm(SignInLimitFormMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(SignInLimitFormMixin, AdminAuthenticationForm):
+    pass

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import math
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -10,25 +8,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts import services
-from accounts.forms import ProfileForm, SignupForm
+from accounts.forms import LoginForm, ProfileForm, SignupForm
 from accounts.models import User
-from forum import selectors, throttles
+from forum import selectors
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login page with the API's sign-in throttles (per account and per address),
-    so guessing passwords through the page is as slow as through the API."""
+    """Django's login page with the sign-in limiter's message (accounts.signin); the limiter
+    itself is in the authentication backend, shared with the admin and the API."""
 
-    def post(self, request, *args, **kwargs):
-        wait = throttles.throttle_wait(request, throttles.LOGIN)
-        if wait is None:
-            return super().post(request, *args, **kwargs)
-        # An unbound form: binding it would validate it, and validating it checks the password.
-        messages.error(request, "Too many sign-in attempts. Please try again later.")
-        response = self.render_to_response(self.get_context_data(form=self.form_class(request)))
-        response.status_code = 429
-        response["Retry-After"] = str(math.ceil(wait))
-        return response
+    form_class = LoginForm
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -54,7 +43,7 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     user = services.member_activate(uidb64=uidb64, token=token)
     if user is None:
         return render(request, "accounts/activation_invalid.html", status=400)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="accounts.signin.SignInLimitBackend")
     messages.success(request, "Your account is active. Welcome!")
     return redirect("forum:index")
 

@@ -57,7 +57,22 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.LastSeenMiddleware",
+    "accounts.signin.SignInRefusalMiddleware",
 ]
+
+# Every sign-in (pages, admin, API) goes through the limiter in this backend.
+AUTHENTICATION_BACKENDS = ["accounts.signin.SignInLimitBackend"]
+
+# Failed sign-ins (accounts.signin): per account and address pair, per address, and per
+# account from anywhere (past which new addresses are slowed to one try per
+# ACCOUNT_SLOW_SECONDS; the owner's usual addresses are not).
+SIGNIN_LIMITS = {
+    "PAIR": env.str("THROTTLE_LOGIN_PAIR", default="5/15min"),
+    "ADDRESS": env.str("THROTTLE_LOGIN_ADDRESS", default="30/hour"),
+    "ACCOUNT": env.str("THROTTLE_LOGIN_ACCOUNT", default="10/hour"),
+    "ACCOUNT_SLOW_SECONDS": env.int("LOGIN_SLOW_SECONDS", default=60),
+    "KNOWN_ADDRESS_DAYS": 90,
+}
 
 ROOT_URLCONF = "forum.urls"
 WSGI_APPLICATION = "forum.wsgi.application"
@@ -189,8 +204,6 @@ REST_FRAMEWORK = {
     # Per user and per address; kept in the default cache, which is Redis when REDIS_URL is
     # set, so every process counts against the same limits.
     "DEFAULT_THROTTLE_RATES": {
-        "login_account": env.str("THROTTLE_LOGIN_ACCOUNT", default="10/hour"),
-        "login_address": env.str("THROTTLE_LOGIN_ADDRESS", default="30/hour"),
         "post_user": env.str("THROTTLE_POST_USER", default="10/min"),
         "post_address": env.str("THROTTLE_POST_ADDRESS", default="30/min"),
         "report_user": env.str("THROTTLE_REPORT_USER", default="20/hour"),

@@ -83,27 +83,6 @@ class _AddressThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class LoginAccountThrottle(SimpleRateThrottle):
-    """Attempts against one username, from anywhere: stops a distributed password guess."""
-
-    scope = "login_account"
-
-    def get_cache_key(self, request, view):
-        # DRF requests carry parsed JSON in .data; the login page posts a form.
-        data = getattr(request, "data", None) or request.POST
-        try:
-            username = data.get("username")
-        except AttributeError:
-            username = None
-        if not isinstance(username, str) or not username:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": username.strip().lower()[:150]}
-
-
-class LoginAddressThrottle(_AddressThrottle):
-    scope = "login_address"
-
-
 class PostUserThrottle(_UserThrottle):
     """New threads and replies by one member: a burst limit against floods."""
 
@@ -128,4 +107,3 @@ class UploadUserThrottle(_UserThrottle):
 
 POSTING = (PostUserThrottle, PostAddressThrottle)
 REPORTING = (ReportUserThrottle, ReportAddressThrottle)
-LOGIN = (LoginAccountThrottle, LoginAddressThrottle)

@@ -12,11 +12,11 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from knox.models import AuthToken
 from knox.settings import knox_settings
 from rest_framework import generics, parsers, permissions, status
-from rest_framework.exceptions import AuthenticationFailed, NotFound
+from rest_framework.exceptions import AuthenticationFailed, NotFound, Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import services, signin
 from accounts.api import serializers
 from accounts.models import TokenDevice, User
 from forum import throttles
@@ -38,7 +38,9 @@ class TokenCreateView(APIView):
     # protect and no session authentication to enforce it.
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes = throttles.LOGIN
+    # The sign-in limiter is in the authentication backend (accounts.signin), shared with the
+    # login page and the admin: it counts failures only.
+    throttle_classes: list = []
 
     def post(self, request):
         data = serializers.LoginSerializer(data=request.data)
@@ -48,6 +50,9 @@ class TokenCreateView(APIView):
             username=data.validated_data["username"],
             password=data.validated_data["password"],
         )
+        refusal = signin.refusal_of(request._request)
+        if refusal is not None:
+            raise Throttled(wait=refusal.wait, detail=refusal.message)
         if user is None or not user.is_active:
             # One answer for unknown names, wrong passwords and disabled accounts.
             raise AuthenticationFailed("Wrong username or password.")
