@@ -15,9 +15,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import User
-from forum import permissions
+from forum import policy
 from forum.markup import Analysis, analyse, normalize_text, resolve_mentions
 from forum.models import Notification, Post, Quote, Subscription
+from forum.quotes import readable_source
 
 # Replaying another forum's history: posts get their quotes and screening, but nobody is
 # notified of things that happened years ago.
@@ -50,7 +51,14 @@ def _sources(analysis: Analysis) -> dict[int, Post]:
     ids = {q.post_id for q in analysis.quotes if q.post_id is not None}
     if not ids:
         return {}
-    return {p.pk: p for p in Post.objects.filter(pk__in=ids).select_related("author", "thread")}
+    # The sources' own quotes too: an excerpt is checked against the text the quoting author
+    # may read of the source (forum.quotes.readable_source), not its raw source.
+    return {
+        p.pk: p
+        for p in Post.objects.filter(pk__in=ids)
+        .select_related("author", "thread")
+        .prefetch_related("quotes__source")
+    }
 
 
 def _quotes_of_author(quote, sources: dict[int, Post], author: User) -> Post | None:
@@ -58,7 +66,7 @@ def _quotes_of_author(quote, sources: dict[int, Post], author: User) -> Post | N
     source = sources.get(quote.post_id) if quote.post_id is not None else None
     if source is None or source.author.username.lower() != quote.username.lower():
         return None
-    if not permissions.can_view_post(author, source):
+    if not policy.can_view_post(author, source):
         return None
     return source
 
@@ -122,9 +130,11 @@ def _sync_quotes(*, post: Post, analysis: Analysis, sources: dict[int, Post]) ->
             edit_count, verified = previous.source_edit_count, previous.verified
         else:
             edit_count = source.edit_count if source else 0
+            # Against what the author may read of the source: checking the raw source would
+            # let a forged quote probe the text of quotes removed from it ("verified" or not).
             verified = _quotes_of_author(spec, sources, post.author) is not None and normalize_text(
                 spec.excerpt
-            ) in normalize_text(source.source)
+            ) in normalize_text(readable_source(source, post.author))
         rows.append(
             Quote(
                 post=post,

@@ -182,12 +182,26 @@ class QuoteSpec:
     depth: int
 
 
+@dataclass(frozen=True)
+class QuoteBlock:
+    """Where a quote sits in the source, ``[quote...]`` to ``[/quote]`` inclusive.
+
+    ``position`` pairs it with its QuoteSpec and Quote row; None for a quote that names nobody
+    (plain quoted text) and for one nested deeper than MAX_QUOTE_DEPTH (never shown)."""
+
+    position: int | None
+    depth: int
+    start: int
+    end: int
+
+
 @dataclass
 class Analysis:
     """The structure of a body, independent of the database: safe to cache by source."""
 
     ops: list = field(default_factory=list)
     quotes: list[QuoteSpec] = field(default_factory=list)
+    blocks: list[QuoteBlock] = field(default_factory=list)
     # (lower-cased name, quote depth it was written at: 0 is the author's own text)
     mentions: list[tuple[str, int]] = field(default_factory=list)
 
@@ -326,9 +340,9 @@ def analyse(source: str) -> Analysis:
         text_piece(match.start())
         if kind == "open":
             depth += 1
+            position = None
             if depth <= MAX_QUOTE_DEPTH:
                 name = match.group("qname") or match.group("name")
-                position = None
                 if name:
                     position = len(analysis.quotes)
                     post_id = match.group("post")
@@ -344,6 +358,7 @@ def analyse(source: str) -> Analysis:
                 analysis.ops.append(("open", position))
             elif depth == MAX_QUOTE_DEPTH + 1:
                 analysis.ops.append(("collapsed", None))
+            analysis.blocks.append(QuoteBlock(position, depth, match.start(), closing.end()))
         else:
             if depth <= MAX_QUOTE_DEPTH:
                 analysis.ops.append(("close", None))
@@ -382,6 +397,27 @@ def render_markdown(source: str) -> str:
         else:
             out.append('<p class="quote-collapsed">[…]</p>\n')
     return sanitize("".join(out))
+
+
+def cut_blocks(source: str, blocks: list[QuoteBlock]) -> str:
+    """`source` without the given quote blocks (nested ones go with their parent); the blank
+    lines left behind are folded to one paragraph break."""
+    out: list[str] = []
+    cursor = 0
+    for block in sorted(blocks, key=lambda b: b.start):
+        if block.start < cursor:
+            continue  # inside a block already cut
+        out.append(source[cursor : block.start])
+        cursor = block.end
+    out.append(source[cursor:])
+    return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip()
+
+
+def own_text(source: str) -> str:
+    """What the author wrote themselves: the body without any quote. This is the text to
+    index for search, so that words found only in quoted posts (which may be hidden since)
+    never find the quoting post."""
+    return cut_blocks(source, analyse(source).blocks)
 
 
 def normalize_text(text: str) -> str:

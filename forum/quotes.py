@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from forum import permissions
-from forum.markup import normalize_text
+from forum import policy
+from forum.markup import MAX_QUOTE_DEPTH, analyse, cut_blocks, normalize_text
 from forum.models import Post, Quote
-from forum.permissions import AnyUser
+from forum.policy import AnyUser
 
 LIVE = "live"
 EDITED = "edited"
@@ -32,18 +32,39 @@ REMOVED = "removed"
 UNVERIFIED = "unverified"
 
 
-def quote_markup(*, post: Post, user: AnyUser, excerpt: str | None = None) -> str:
-    """The markup that quotes `post` (or the `excerpt` of it) in a reply.
+def readable_source(post: Post, user: AnyUser | None) -> str:
+    """The post's Markdown as `user` may read it: the quotes they would see as "removed" (and
+    quotes nested too deep to be shown at all) are cut out, text and all.
 
-    Raises PermissionDenied when the user may not read the post, and ValidationError when the
-    excerpt is not part of the post's text.
+    This, never ``post.source``, is what a reader is given of someone else's post: a quote
+    prefill, the quote endpoint, the report page. Reads the post's prefetched quotes.
     """
-    if not permissions.can_view_post(user, post):
-        raise PermissionDenied("You cannot quote this post.")
-    text = post.source
+    if "[" not in post.source:
+        return post.source
+    by_position = {q.position: q for q in _quotes_of(post)}
+    cut = []
+    for block in analyse(post.source).blocks:
+        if block.depth > MAX_QUOTE_DEPTH:
+            cut.append(block)
+        elif block.position is not None:
+            quote = by_position.get(block.position)
+            if quote is not None and quote_state(quote, user) == REMOVED:
+                cut.append(block)
+    return cut_blocks(post.source, cut) if cut else post.source
+
+
+def quote_markup(*, post: Post, user: AnyUser, excerpt: str | None = None) -> str:
+    """The markup that quotes `post` (or the `excerpt` of it) in a reply: the text the user
+    may read of it (:func:`readable_source`), never its raw source.
+
+    Raises PermissionDenied when the policy refuses the quote, and ValidationError when the
+    excerpt is not part of the readable text (so an excerpt cannot probe what was cut).
+    """
+    policy.check_quote_post(user, post)
+    text = readable_source(post, user)
     if excerpt is not None:
         excerpt = excerpt.replace("\r\n", "\n").strip()
-        if not excerpt or normalize_text(excerpt) not in normalize_text(post.source):
+        if not excerpt or normalize_text(excerpt) not in normalize_text(text):
             raise ValidationError({"excerpt": ["Quote a part of the post's text."]})
         text = excerpt
     return f'[quote="{post.author.username}" post={post.pk}]\n{text.strip()}\n[/quote]\n'
@@ -53,7 +74,7 @@ def quote_state(quote: Quote, user: AnyUser) -> str:
     source = quote.source
     if source is None:
         return UNVERIFIED
-    if not permissions.can_view_post(user, source):
+    if not policy.can_view_post(user, source):
         return REMOVED
     if not quote.verified:
         return UNVERIFIED

@@ -1,4 +1,4 @@
-"""Write operations of the forum. Each one checks permissions and rules before it writes
+"""Write operations of the forum. Each one checks forum.policy and the rules before it writes
 anything, runs in one transaction, and keeps counters exact:
 
 - Thread.post_count and User.post_count count visible posts;
@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from forum import permissions
+from forum import policy
 from forum.content import check_post_content, post_content_sync
 from forum.markup import render_markdown
 from forum.models import (
@@ -141,8 +141,7 @@ def _create_post(*, thread: Thread, author: User, body: str, created=None) -> Po
 
 @transaction.atomic
 def thread_create(*, author: User, category: Category, title: str, body: str) -> Thread:
-    if not permissions.can_start_thread(author):
-        raise PermissionDenied("You must be signed in to start a thread.")
+    policy.check_start_thread(author)
     title = clean_title(title)
     body = clean_body(body)
     check_post_content(body=body, author=author)
@@ -167,10 +166,7 @@ def post_reply(*, author: User, thread: Thread, body: str) -> Post:
     body = clean_body(body)
     # Lock first, then check: the thread may have been locked since the caller loaded it.
     thread = _lock_thread(thread)
-    if not permissions.can_reply(author, thread):
-        if thread.is_locked:
-            raise PermissionDenied("This thread is locked.")
-        raise PermissionDenied("You must be signed in to reply.")
+    policy.check_reply(author, thread)
     check_post_content(body=body, author=author)
     # Under the thread's lock: two copies of one reply sent at once cannot both pass.
     refuse_repeat(author=author, body=body)
@@ -181,8 +177,7 @@ def post_reply(*, author: User, thread: Thread, body: str) -> Post:
 def post_edit(*, editor: User, post: Post, body: str) -> Post:
     body = clean_body(body)
     post = Post.objects.select_for_update().select_related("thread").get(pk=post.pk)
-    if not permissions.can_edit_post(editor, post):
-        raise PermissionDenied("You cannot edit this post.")
+    policy.check_edit_post(editor, post)
     if body == post.source:
         return post
     check_post_content(body=body, author=post.author)
@@ -239,15 +234,13 @@ def _lock_post(post: Post) -> Post:
 def post_delete(*, actor: User, post: Post) -> Post:
     """Soft delete by the author: the text is kept, readers see that it was deleted."""
     post = _lock_post(post)
-    if not permissions.can_delete_post(actor, post):
-        raise PermissionDenied("You cannot delete this post.")
+    policy.check_delete_post(actor, post)
     return _set_state(post=post, actor=actor, state=Post.State.DELETED)
 
 
 @transaction.atomic
 def post_hide(*, actor: User, post: Post) -> Post:
-    if not permissions.can_moderate(actor):
-        raise PermissionDenied("Only moderators can hide posts.")
+    policy.check_moderator(actor, "Only moderators can hide posts.")
     post = _lock_post(post)
     if post.state == Post.State.HIDDEN:
         return post
@@ -259,8 +252,7 @@ def post_hide(*, actor: User, post: Post) -> Post:
 
 @transaction.atomic
 def post_restore(*, actor: User, post: Post) -> Post:
-    if not permissions.can_moderate(actor):
-        raise PermissionDenied("Only moderators can restore posts.")
+    policy.check_moderator(actor, "Only moderators can restore posts.")
     post = _lock_post(post)
     if post.state == Post.State.VISIBLE:
         return post
@@ -271,8 +263,7 @@ def post_restore(*, actor: User, post: Post) -> Post:
 
 
 def _moderated_thread_update(*, actor: User, thread: Thread, action: str, **changes) -> Thread:
-    if not permissions.can_moderate(actor):
-        raise PermissionDenied("Only moderators can do this.")
+    policy.check_moderator(actor)
     thread = _lock_thread(thread)
     before = _snapshot(thread)
     for field, value in changes.items():
@@ -305,8 +296,7 @@ def thread_move(*, actor: User, thread: Thread, category: Category) -> Thread:
 def thread_edit_title(*, actor: User, thread: Thread, title: str) -> Thread:
     title = clean_title(title)
     thread = _lock_thread(thread)
-    if not permissions.can_edit_thread_title(actor, thread):
-        raise PermissionDenied("You cannot rename this thread.")
+    policy.check_edit_thread_title(actor, thread)
     before = _snapshot(thread)
     thread.title = title
     thread.slug = _slug_for(title)
@@ -322,15 +312,13 @@ def thread_edit_title(*, actor: User, thread: Thread, title: str) -> Thread:
 
 @transaction.atomic
 def thread_subscribe(*, user: User, thread: Thread) -> None:
-    if not permissions.is_member(user):
-        raise PermissionDenied("You must be signed in to follow a thread.")
+    policy.check(policy.can_follow(user), "You must be signed in to follow a thread.")
     Subscription.objects.get_or_create(user=user, thread=thread)
 
 
 @transaction.atomic
 def thread_unsubscribe(*, user: User, thread: Thread) -> None:
-    if not permissions.is_member(user):
-        raise PermissionDenied("You must be signed in to follow a thread.")
+    policy.check(policy.can_follow(user), "You must be signed in to follow a thread.")
     Subscription.objects.filter(user=user, thread=thread).delete()
 
 
@@ -338,8 +326,7 @@ def thread_unsubscribe(*, user: User, thread: Thread) -> None:
 def thread_mark_read(*, user: User, thread: Thread, number: int) -> int:
     """Set how far the member has read the thread (clamped to its posts); returns the
     position stored. Moving it back marks later posts unread again."""
-    if not permissions.is_member(user):
-        raise PermissionDenied("You must be signed in to keep a read position.")
+    policy.check(policy.can_follow(user), "You must be signed in to keep a read position.")
     number = max(0, min(int(number), thread.last_number))
     ReadMarker.objects.update_or_create(
         user=user,
@@ -353,8 +340,7 @@ def thread_mark_read(*, user: User, thread: Thread, number: int) -> int:
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     """Mark the member's own notifications read (all of them when `ids` is None); returns
     how many changed. Ids of other members' notifications are ignored."""
-    if not permissions.is_member(user):
-        raise PermissionDenied("You must be signed in.")
+    policy.check_member(user)
     unread = Notification.objects.filter(recipient=user, read__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=ids)

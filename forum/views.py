@@ -15,7 +15,7 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods, require_POST
 
-from forum import permissions, quotes, selectors, services, throttles
+from forum import policy, quotes, selectors, services, throttles
 from forum.forms import PostForm, ThreadForm, add_service_errors
 from forum.models import Category, Post, Thread
 
@@ -61,14 +61,11 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
     page = Paginator(
         selectors.thread_posts(thread=thread, user=request.user), settings.STOA["POSTS_PER_PAGE"]
     ).get_page(request.GET.get("page"))
-    user = request.user
     for post in page:
+        # One thread object for the page: the policy reads post.thread for every post.
         post.thread = thread
-        post.viewable = permissions.can_view_post(user, post)
-        post.can_edit = permissions.can_edit_post(user, post)
-        post.can_delete = permissions.can_delete_post(user, post)
-        # Quotes are shown as this reader may see them (removed, edited, unverified).
-        post.body_html = quotes.render_post_html(post, user) if post.viewable else ""
+    # What each post shows and offers is asked of forum.policy by the template
+    # (post|capabilities:user), exactly as the API's serializer asks it.
     return render(
         request,
         "forum/thread.html",
@@ -76,7 +73,7 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
             "thread": thread,
             "page": page,
             "form": PostForm(),
-            "can_reply": permissions.can_reply(user, thread),
+            "thread_caps": policy.thread_capabilities(request.user, thread),
         },
     )
 
@@ -115,15 +112,15 @@ def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
 def post_reply(request: HttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(Thread, pk=pk)
     if request.method == "GET":
-        # The "Quote" link: the reply form pre-filled with the quote markup of a post the
-        # member may read; anything else is a 404, the same whether it exists or not.
+        # The "Quote" link: the reply form pre-filled with what the member may read of a post
+        # the policy lets them quote; anything else is a 404, whether it exists or not.
         initial = {}
         if "quote" in request.GET:
             raw = request.GET["quote"]
             quoted = None
             if raw.isascii() and raw.isdigit() and len(raw) <= 18:
-                quoted = Post.objects.select_related("author").filter(pk=int(raw)).first()
-            if quoted is None or not permissions.can_view_post(request.user, quoted):
+                quoted = selectors.post_queryset().filter(pk=int(raw)).first()
+            if quoted is None or not policy.can_quote_post(request.user, quoted):
                 raise Http404
             initial["body"] = quotes.quote_markup(post=quoted, user=request.user)
         form = PostForm(initial=initial)
@@ -152,7 +149,7 @@ def post_reply(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
-    if not permissions.can_edit_post(request.user, post):
+    if not policy.can_edit_post(request.user, post):
         raise PermissionDenied
     form = PostForm(request.POST or None, initial={"body": post.source})
     if request.method == "POST" and form.is_valid():
@@ -176,6 +173,35 @@ def post_delete(request: HttpRequest, pk: int) -> HttpResponse:
     services.post_delete(actor=request.user, post=post)
     messages.success(request, "Your post was deleted.")
     return redirect(post)
+
+
+@login_required
+@require_POST
+def post_hide(request: HttpRequest, pk: int) -> HttpResponse:
+    """A moderator hides a post from the thread page (the service checks and audits it)."""
+    post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
+    services.post_hide(actor=request.user, post=post)
+    messages.success(request, "The post is hidden.")
+    return redirect(post)
+
+
+@login_required
+@require_POST
+def post_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
+    services.post_restore(actor=request.user, post=post)
+    messages.success(request, "The post is restored.")
+    return redirect(post)
+
+
+def post_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Earlier versions of a post, for those the policy lets see them; a 404 for others,
+    as for a post that does not exist."""
+    post = get_object_or_404(selectors.post_queryset(), pk=pk)
+    if not policy.can_view_revisions(request.user, post):
+        raise Http404
+    revisions = post.revisions.select_related("editor").order_by("-number")
+    return render(request, "forum/post_history.html", {"post": post, "revisions": revisions})
 
 
 def search(request: HttpRequest) -> HttpResponse:

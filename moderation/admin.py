@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
 
-from forum import permissions
+from forum import policy
 from forum import services as forum_services
 from moderation import selectors, services
 from moderation.models import (
@@ -394,7 +394,7 @@ class NoticeAdmin(admin.ModelAdmin):
         return ("post", "severity", "text") if obj is None else self.readonly_fields
 
     def has_add_permission(self, request):
-        return super().has_add_permission(request) and permissions.can_moderate(request.user)
+        return super().has_add_permission(request) and policy.can_moderate(request.user)
 
     def has_change_permission(self, request, obj=None):
         # Notices change only through the actions (services), never by editing the row.
@@ -404,7 +404,7 @@ class NoticeAdmin(admin.ModelAdmin):
         return False
 
     def has_remove_permission(self, request):
-        return request.user.has_perm("moderation.change_notice") and permissions.can_moderate(
+        return request.user.has_perm("moderation.change_notice") and policy.can_moderate(
             request.user
         )
 

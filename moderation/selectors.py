@@ -27,14 +27,16 @@ def review_list() -> QuerySet[Review]:
     )
 
 
+def in_queue(reviews: QuerySet[Review]) -> QuerySet[Review]:
+    """The reviews moderators have to look at: posts pending review (flagged or reported) and
+    decided posts that members reported again since. The admin's queue and the API's queue
+    both filter with this, so they always list the same posts."""
+    return reviews.filter(Q(status=Review.Status.PENDING) | Q(Exists(_open_reports())))
+
+
 def review_queue() -> QuerySet[Review]:
-    """What moderators have to look at: posts pending review (flagged or reported) and decided
-    posts that members reported again since; newest first."""
-    return (
-        review_list()
-        .filter(Q(status=Review.Status.PENDING) | Q(has_open_reports=True))
-        .order_by("-screened", "-pk")
-    )
+    """The queue with what it shows (:func:`review_list`), newest first."""
+    return in_queue(review_list()).order_by("-screened", "-pk")
 
 
 def _text_at(review: Review) -> str:

@@ -20,13 +20,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
 from accounts.models import User
-from forum import permissions
+from forum import policy
 from forum.models import Post, Thread
 from moderation.models import (
     AuditLog,
@@ -119,8 +119,7 @@ def audit(
 
 
 def _check_moderator(user: User) -> None:
-    if not permissions.can_moderate(user):
-        raise PermissionDenied("Only moderators can do this.")
+    policy.check_moderator(user)
 
 
 def _lock_post(post_id: int) -> Post:
@@ -287,18 +286,17 @@ def post_rescreen_batch(
 def report_create(*, reporter: User, post: Post, reason: str, comment: str = "") -> Report:
     """A member reports a post; the post joins the review queue.
 
-    One report per member per post (ValidationError on the second). Members cannot report
-    posts they cannot see (PermissionDenied, to be shown as 404) nor their own posts. An
+    One report per member per post (ValidationError on the second). forum.policy decides who
+    may report what (PermissionDenied); one's own post is a ValidationError. An
     undecided post becomes PENDING; a post a moderator already decided keeps its decision but
     shows in the queue while it has open (unresolved) reports, so the moderator sees the new
     report and can confirm or dismiss again, which resolves it.
     """
     # The caller's copy may be stale: visibility is checked on the row as it is now.
     post = _lock_post(post.pk)
-    if not permissions.is_member(reporter) or not permissions.can_view_post(reporter, post):
-        raise PermissionDenied("You cannot report this post.")
-    if post.author_id == reporter.pk:
+    if policy.is_member(reporter) and post.author_id == reporter.pk:
         raise ValidationError({"post": ["You cannot report your own post."]})
+    policy.check_report_post(reporter, post)
     comment = (comment or "").replace("\x00", "").strip()
     # A TextField's max_length is not checked by full_clean(): check it here.
     limit = Report._meta.get_field("comment").max_length

@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from forum import policy, quotes, throttles
 from forum import selectors as forum_selectors
-from forum import throttles
 from forum.forms import add_service_errors
 from moderation import services
 from moderation.forms import ReportForm
@@ -19,10 +19,10 @@ from moderation.forms import ReportForm
 
 @login_required
 def report_create(request: HttpRequest, pk: int) -> HttpResponse:
-    # Posts the member cannot read are 404, as on every other page: nothing to learn here.
-    post = get_object_or_404(
-        forum_selectors.visible_posts(user=request.user).select_related("thread"), pk=pk
-    )
+    # Posts the member may not report are 404, as on every other page: nothing to learn here.
+    post = get_object_or_404(forum_selectors.visible_posts(user=request.user), pk=pk)
+    if not policy.can_report_post(request.user, post):
+        raise Http404
     form = ReportForm(request.POST or None)
     status = 200
     wait = None
@@ -47,7 +47,12 @@ def report_create(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "Thank you: the moderators will look at this post.")
                 return redirect(post)
     response = render(
-        request, "moderation/report_form.html", {"post": post, "form": form}, status=status
+        request,
+        "moderation/report_form.html",
+        # What the member may read of the post, never its raw source: a quote of a post
+        # hidden since is cut out, as on the thread page.
+        {"post": post, "form": form, "preview": quotes.readable_source(post, request.user)},
+        status=status,
     )
     if wait is not None:
         response["Retry-After"] = str(math.ceil(wait))

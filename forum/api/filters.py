@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
-from forum import permissions
+from forum import policy, selectors
 from forum.models import Notification, Post, Thread
 
 
@@ -22,18 +22,20 @@ class ThreadFilter(django_filters.FilterSet):
 
 class PostFilter(django_filters.FilterSet):
     author = django_filters.CharFilter(method="filter_author", max_length=150)
-    since = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gt")
+    since = django_filters.IsoDateTimeFilter(method="filter_since")
 
     class Meta:
         model = Post
         fields = ["author", "since"]
 
     def filter_author(self, queryset, name, value):
-        queryset = queryset.filter(author__username=value)
-        # Placeholders keep their place in a thread, but must not tell who wrote a hidden post.
-        if not permissions.is_moderator(self.request.user):
-            queryset = queryset.filter(state=Post.State.VISIBLE)
-        return queryset
+        # Placeholders keep their place in a thread, but must not tell who wrote a hidden post:
+        # only posts whose author the viewer may see are matched by author.
+        return queryset.filter(policy.readable_posts_q(self.request.user), author__username=value)
+
+    def filter_since(self, queryset, name, value):
+        # Placeholders must not be dated by bisection: see selectors.posts_since.
+        return selectors.posts_since(queryset, user=self.request.user, since=value)
 
 
 class SearchFilter(django_filters.FilterSet):

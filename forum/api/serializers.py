@@ -1,6 +1,6 @@
 """What the API shows and accepts. Serializers here hold no business rules: input serializers
-declare the few fields a client may send (everything else is ignored), output serializers read
-per-viewer facts that views and selectors computed."""
+declare the few fields a client may send (everything else is ignored), output serializers show
+what forum.policy says the viewer may see and do."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
-from forum import permissions
+from forum import policy
 from forum.models import Category, Notification, Post, PostRevision, Thread
 
 # Generous bounds on raw input, so absurd payloads stop at the serializer; the services apply
@@ -108,12 +108,7 @@ class ThreadSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ThreadPermissionsSerializer)
     def get_permissions(self, thread: Thread) -> dict:
-        user = _viewer(self)
-        return {
-            "can_reply": permissions.can_reply(user, thread),
-            "can_edit_title": permissions.can_edit_thread_title(user, thread),
-            "can_moderate": permissions.can_moderate(user),
-        }
+        return policy.thread_capabilities(_viewer(self), thread).actions()
 
 
 class ThreadCreateSerializer(serializers.Serializer):
@@ -177,23 +172,6 @@ class PostPermissionsSerializer(serializers.Serializer):
     can_add_notice = serializers.BooleanField()
 
 
-def post_permissions(user, post: Post) -> dict[str, bool]:
-    viewable = permissions.can_view_post(user, post)
-    member = permissions.is_member(user)
-    moderator = permissions.can_moderate(user)
-    can_edit = viewable and permissions.can_edit_post(user, post)
-    return {
-        "can_edit": can_edit,
-        "can_delete": viewable and permissions.can_delete_post(user, post),
-        "can_quote": viewable and post.is_visible and member,
-        "can_report": viewable and post.is_visible and member and post.author_id != user.pk,
-        "can_view_revisions": can_edit or moderator,
-        "can_hide": moderator and post.state != Post.State.HIDDEN,
-        "can_restore": moderator and post.state != Post.State.VISIBLE,
-        "can_add_notice": moderator,
-    }
-
-
 class PostSerializer(serializers.Serializer):
     """A post as one viewer may see it.
 
@@ -222,13 +200,14 @@ class PostSerializer(serializers.Serializer):
         from forum import quotes
 
         user = _viewer(self)
-        perms = post_permissions(user, post)
+        caps = policy.post_capabilities(user, post)
+        perms = caps.actions()
         data = {
             "id": post.pk,
             "thread": post.thread_id,
             "number": post.number,
             "state": post.state,
-            "is_placeholder": True,
+            "is_placeholder": caps.is_placeholder,
             "author": None,
             "body": None,
             "html": None,
@@ -239,7 +218,7 @@ class PostSerializer(serializers.Serializer):
             "notices": None,
             "permissions": perms,
         }
-        if not permissions.can_view_post(user, post):
+        if not caps.can_view:
             return data
         date = serializers.DateTimeField()
         notices = getattr(post, "live_notices", None)
@@ -247,8 +226,9 @@ class PostSerializer(serializers.Serializer):
             notices = list(post.notices.filter(removed__isnull=True))
         data.update(
             {
-                "is_placeholder": False,
-                "author": UserSummarySerializer(post.author, context=self.context).data,
+                "author": UserSummarySerializer(post.author, context=self.context).data
+                if caps.can_see_author
+                else None,
                 "body": post.source if perms["can_edit"] else None,
                 "html": quotes.render_post_html(post, user),
                 "created": date.to_representation(post.created),
@@ -337,15 +317,3 @@ class NotificationsReadSerializer(serializers.Serializer):
 
 class CountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-
-
-class ErrorBodySerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField(allow_blank=True)
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False
-    )
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorBodySerializer()

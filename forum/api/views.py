@@ -16,15 +16,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
-from forum import permissions as forum_permissions
-from forum import selectors, services, throttles
+from forum import policy, quotes, selectors, services, throttles
 from forum.api import filters, pagination, serializers
 from forum.api.conditional import ConditionalGetMixin
 from forum.models import Post, PostRevision, ReadMarker, Subscription, Thread
-from forum.permissions import AnyUser
+from forum.policy import AnyUser
 
-# The same text from the same author again within this window is a double submit or a
-# flood, not a new post.
 SEARCH_QUERY_MAX = 200
 EXCERPT_MAX = 5000
 
@@ -32,7 +29,7 @@ EXCERPT_MAX = 5000
 def thread_queryset(user: AnyUser) -> QuerySet[Thread]:
     """Threads with the viewer's read position, unread count and subscription in one query."""
     qs = selectors.thread_list()
-    if not forum_permissions.is_member(user):
+    if not policy.is_member(user):
         return qs
     last_read = ReadMarker.objects.filter(user=user, thread=OuterRef("pk")).values(
         "last_read_number"
@@ -59,13 +56,6 @@ def _thread_response(request, thread: Thread, *, code=status.HTTP_200_OK) -> Res
     thread = thread_queryset(request.user).get(pk=thread.pk)
     return Response(
         serializers.ThreadSerializer(thread, context={"request": request}).data, status=code
-    )
-
-
-def _post_response(request, post: Post, *, code=status.HTTP_200_OK) -> Response:
-    post = selectors.post_queryset().get(pk=post.pk)
-    return Response(
-        serializers.PostSerializer(post, context={"request": request}).data, status=code
     )
 
 
@@ -278,15 +268,23 @@ class ThreadPostsView(ConditionalGetMixin, generics.ListCreateAPIView):
         post = services.post_reply(
             author=request.user, thread=thread, body=data.validated_data["body"]
         )
-        return _post_response(request, post, code=status.HTTP_201_CREATED)
+        return post_response(request, post, code=status.HTTP_201_CREATED)
 
 
-def _get_post(request, pk: int) -> Post:
-    """A post the viewer may read; others are 404 whether they exist or not."""
+def get_readable_post(request, pk: int) -> Post:
+    """A post the viewer may read (forum.policy); others are 404 whether they exist or not."""
     post = get_object_or_404(selectors.post_queryset(), pk=pk)
-    if not forum_permissions.can_view_post(request.user, post):
+    if not policy.can_view_post(request.user, post):
         raise NotFound()
     return post
+
+
+def post_response(request, post: Post, *, code=status.HTTP_200_OK) -> Response:
+    """The post as the viewer may see it, re-read with everything the serializer shows."""
+    post = selectors.post_queryset().get(pk=post.pk)
+    return Response(
+        serializers.PostSerializer(post, context={"request": request}).data, status=code
+    )
 
 
 @extend_schema_view(
@@ -306,19 +304,19 @@ class PostDetailView(ConditionalGetMixin, generics.GenericAPIView):
     def get(self, request, pk: int):
         # Placeholders of hidden and deleted posts are shown in thread lists; asked for
         # directly, they are a 404 like a post that never existed.
-        return Response(self.get_serializer(_get_post(request, pk)).data)
+        return Response(self.get_serializer(get_readable_post(request, pk)).data)
 
     def patch(self, request, pk: int):
-        post = _get_post(request, pk)
+        post = get_readable_post(request, pk)
         data = serializers.PostBodySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         post = services.post_edit(editor=request.user, post=post, body=data.validated_data["body"])
-        return _post_response(request, post)
+        return post_response(request, post)
 
     def delete(self, request, pk: int):
-        post = _get_post(request, pk)
+        post = get_readable_post(request, pk)
         post = services.post_delete(actor=request.user, post=post)
-        return _post_response(request, post)
+        return post_response(request, post)
 
 
 @extend_schema(summary="Earlier versions of a post (its author and moderators)")
@@ -329,10 +327,10 @@ class PostRevisionsView(ConditionalGetMixin, generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return PostRevision.objects.none()
-        post = _get_post(self.request, self.kwargs["pk"])
+        post = get_readable_post(self.request, self.kwargs["pk"])
         # Old versions may quote posts hidden since: only those who may edit the post (or
         # moderate) read them.
-        if not serializers.post_permissions(self.request.user, post)["can_view_revisions"]:
+        if not policy.can_view_revisions(self.request.user, post):
             raise ApiPermissionDenied("Only the author and moderators can see earlier versions.")
         return PostRevision.objects.filter(post=post).select_related("editor")
 
@@ -350,11 +348,7 @@ class PostQuoteView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     def get(self, request, pk: int):
-        from forum import quotes
-
-        post = _get_post(request, pk)
-        if not serializers.post_permissions(request.user, post)["can_quote"]:
-            raise ApiPermissionDenied("This post cannot be quoted.")
+        post = get_readable_post(request, pk)
         excerpt = request.query_params.get("excerpt")
         if excerpt is not None and len(excerpt) > EXCERPT_MAX:
             raise ValidationError({"excerpt": [f"Quote at most {EXCERPT_MAX} characters."]})
@@ -401,17 +395,13 @@ class NotificationListView(ConditionalGetMixin, generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return self.serializer_class.Meta.model.objects.none()
         qs = self.request.user.notifications.select_related("actor", "post__thread")
-        if not forum_permissions.is_moderator(self.request.user):
-            # A post hidden or deleted after the notification was sent stays out of sight.
-            qs = qs.filter(post__state=Post.State.VISIBLE)
-        return qs
+        # A post hidden or deleted after the notification was sent stays out of sight.
+        return qs.filter(policy.readable_posts_q(self.request.user, prefix="post__"))
 
 
 def _unread_notifications(user) -> int:
     qs = user.notifications.filter(read__isnull=True)
-    if not forum_permissions.is_moderator(user):
-        qs = qs.filter(post__state=Post.State.VISIBLE)
-    return qs.count()
+    return qs.filter(policy.readable_posts_q(user, prefix="post__")).count()
 
 
 @extend_schema(summary="How many notifications are unread", responses=serializers.CountSerializer)

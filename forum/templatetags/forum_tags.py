@@ -4,6 +4,8 @@ from urllib.parse import urlsplit
 
 from django import template
 
+from forum import policy, quotes
+
 register = template.Library()
 
 
@@ -12,3 +14,31 @@ def safe_url(value: str) -> str:
     """The URL if it is an http(s) link, else nothing: member-supplied hrefs never run code."""
     value = (value or "").strip()
     return value if urlsplit(value).scheme.lower() in {"http", "https"} else ""
+
+
+# The policy, asked from templates: a template never re-derives who may see or do what.
+
+
+@register.filter
+def capabilities(post, user) -> policy.PostCapabilities:
+    """``{% with caps=post|capabilities:user %}``: every answer of forum.policy for the post."""
+    return policy.post_capabilities(user, post)
+
+
+@register.filter
+def thread_capabilities(thread, user) -> policy.ThreadCapabilities:
+    return policy.thread_capabilities(user, thread)
+
+
+@register.filter
+def readable_html(post, user) -> str:
+    """The post's HTML as `user` may read it (quotes of removed posts cut out); empty for a
+    post the user may not read."""
+    if not policy.can_view_post(user, post):
+        return ""
+    return quotes.render_post_html(post, user)
+
+
+@register.filter
+def placeholder_label(post) -> str:
+    return policy.placeholder_label(post)

@@ -11,13 +11,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
-from forum import permissions as forum_permissions
-from forum import selectors, throttles
+from forum import policy, selectors, throttles
 from forum import services as forum_services
 from forum.api import pagination
 from forum.api.conditional import ConditionalGetMixin
 from forum.api.serializers import PostSerializer
-from forum.api.views import _get_post, _post_response
+from forum.api.views import get_readable_post, post_response
+from moderation import selectors as moderation_selectors
 from moderation import services
 from moderation.api import filters, serializers
 from moderation.models import Notice, Report, Review
@@ -27,7 +27,7 @@ class IsModerator(permissions.BasePermission):
     message = "Only moderators can do this."
 
     def has_permission(self, request, view) -> bool:
-        return forum_permissions.can_moderate(request.user)
+        return policy.can_moderate(request.user)
 
 
 def _post_prefetch(path: str) -> Prefetch:
@@ -46,7 +46,7 @@ class PostReportView(APIView):
 
     @idempotent
     def post(self, request, pk: int):
-        post = _get_post(request, pk)
+        post = get_readable_post(request, pk)
         data = serializers.ReportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         report = services.report_create(
@@ -65,7 +65,7 @@ class PostHideView(APIView):
     def post(self, request, pk: int):
         post = get_object_or_404(selectors.post_queryset(), pk=pk)
         post = forum_services.post_hide(actor=request.user, post=post)
-        return _post_response(request, post)
+        return post_response(request, post)
 
 
 @extend_schema(
@@ -77,7 +77,7 @@ class PostRestoreView(APIView):
     def post(self, request, pk: int):
         post = get_object_or_404(selectors.post_queryset(), pk=pk)
         post = forum_services.post_restore(actor=request.user, post=post)
-        return _post_response(request, post)
+        return post_response(request, post)
 
 
 @extend_schema(
@@ -131,7 +131,10 @@ class QueuePagination(pagination.CursorPagination):
     ordering = ("-screened", "-id")
 
 
-@extend_schema(summary="The review queue (moderators): pending posts by default")
+@extend_schema(
+    summary="The review queue (moderators): pending posts and decided posts with open "
+    "reports by default"
+)
 class QueueView(ConditionalGetMixin, generics.ListAPIView):
     serializer_class = serializers.ReviewSerializer
     permission_classes = [IsModerator]
@@ -145,7 +148,8 @@ class QueueView(ConditionalGetMixin, generics.ListAPIView):
             .annotate(report_count=Count("post__reports"))
         )
         if "status" not in self.request.query_params:
-            qs = qs.filter(status=Review.Status.PENDING)
+            # The same queue as the admin's: pending posts and decided posts reported again.
+            qs = moderation_selectors.in_queue(qs)
         return qs
 
 
