@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from accounts.models import User
+from forum import search
+from forum.models import Category, Thread
+
+SEARCH_QUERY_MAX = 200
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -27,3 +35,71 @@ class ThreadForm(PostForm):
     title = forms.CharField(max_length=settings.STOA["TITLE_MAX_LENGTH"])
 
     field_order = ["title", "body"]
+
+
+class SearchForm(forms.Form):
+    """A search and its filters, shared by the search page and the API: the same input gets
+    the same answer, and the same field messages when it is wrong."""
+
+    q = forms.CharField(label="Search", max_length=SEARCH_QUERY_MAX)
+    category = forms.SlugField(max_length=100, required=False)
+    author = forms.CharField(max_length=150, required=False)
+    thread = forms.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    since = forms.DateField(required=False, help_text="YYYY-MM-DD, from the start of that day.")
+    until = forms.DateField(required=False, help_text="YYYY-MM-DD, up to the end of that day.")
+    cursor = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
+
+    def clean_q(self) -> str:
+        # CharField already refuses NUL characters; a query of quotes or dashes alone has
+        # nothing to look for.
+        q = self.cleaned_data["q"]
+        if not any(ch.isalnum() for ch in q):
+            raise ValidationError("Enter a word to search for.")
+        return q
+
+    def clean_category(self) -> Category | None:
+        slug = self.cleaned_data.get("category")
+        if not slug:
+            return None
+        category = Category.objects.filter(slug=slug).first()
+        if category is None:
+            raise ValidationError("There is no such category.")
+        return category
+
+    def clean_author(self) -> User | None:
+        name = self.cleaned_data.get("author", "").strip()
+        if not name:
+            return None
+        author = User.objects.filter(username__iexact=name).first()
+        if author is None:
+            raise ValidationError("There is no member with that name.")
+        return author
+
+    def clean_thread(self) -> Thread | None:
+        pk = self.cleaned_data.get("thread")
+        if pk is None:
+            return None
+        thread = Thread.objects.filter(pk=pk).first()
+        if thread is None:
+            raise ValidationError("There is no such thread.")
+        return thread
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end date is before the start date.")
+        return data
+
+    def filters(self) -> search.Filters:
+        data = self.cleaned_data
+        since, until = data.get("since"), data.get("until")
+        return search.Filters(
+            category_id=data["category"].pk if data.get("category") else None,
+            author_id=data["author"].pk if data.get("author") else None,
+            thread_id=data["thread"].pk if data.get("thread") else None,
+            since=datetime.combine(since, time.min, tzinfo=UTC) if since else None,
+            until=(
+                datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC) if until else None
+            ),
+        )

@@ -231,3 +231,46 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.recipient_id} on {self.post_id}"
+
+
+class SearchDocumentField(models.TextField):
+    """A `tsvector` on PostgreSQL (weighted, stemmed, GIN-indexed); plain text elsewhere, where
+    an FTS5 table or a LIKE scan reads it. Written only by forum.search, in SQL."""
+
+    def db_type(self, connection) -> str:
+        return "tsvector" if connection.vendor == "postgresql" else "text"
+
+
+class PostSearch(models.Model):
+    """What search finds: one row per visible post, written by forum.search in the same
+    transaction as every write that changes what a reader finds.
+
+    Hidden and deleted posts have no row, so they cannot match. The thread's category and the
+    post's author and date are copied here so that filters and the date walk of a common word
+    never join the post table.
+    """
+
+    post = models.OneToOneField(
+        Post, on_delete=models.CASCADE, primary_key=True, related_name="search_row"
+    )
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+", db_index=False)
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    created = models.DateTimeField()
+    document = SearchDocumentField()
+
+    class Meta:
+        indexes = [
+            # The walk of the newest matches of a common word, with or without a filter.
+            models.Index(fields=["-created", "-post"], name="forum_search_created_idx"),
+            models.Index(fields=["thread", "-created"], name="forum_search_thread_idx"),
+            models.Index(fields=["category", "-created"], name="forum_search_category_idx"),
+            models.Index(fields=["author", "-created"], name="forum_search_author_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"search row of {self.post_id}"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from forum import policy
+from forum import policy, search
 from forum.models import Category, Post, Thread
 from forum.policy import AnyUser
 
@@ -68,11 +70,38 @@ def posts_since(posts: QuerySet[Post], *, user: AnyUser, since) -> QuerySet[Post
     )
 
 
-def search_posts(*, user: AnyUser, query: str) -> QuerySet[Post]:
-    """Posts the user may read whose text or thread title holds every word of the query."""
-    terms = query.split()[:8]
-    qs = visible_posts(user=user)
-    cond = Q()
-    for term in terms:
-        cond &= Q(source__icontains=term) | Q(thread__title__icontains=term)
-    return qs.filter(cond).order_by("-created", "-id")
+@dataclass
+class SearchPage:
+    """One page of search results: posts (best first, each with `.title_html` and `.snippet`,
+    escaped HTML with the words found in <mark>) and the cursor of the next page."""
+
+    posts: list[Post]
+    next_cursor: str | None
+    windowed: bool
+
+
+def search_posts(
+    *,
+    user: AnyUser,
+    query: str,
+    filters: search.Filters | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> SearchPage:
+    """Visible posts matching `query` for this reader. Hidden and deleted posts have no place in
+    the index, and the posts are checked again here, so a change of state racing the search
+    cannot show one."""
+    result = search.search(
+        query=query, filters=filters or search.Filters(), cursor=cursor, limit=limit
+    )
+    ids = [hit.post_id for hit in result.hits]
+    found = {p.pk: p for p in post_queryset().filter(pk__in=ids, state=Post.State.VISIBLE)}
+    posts = [found[pk] for pk in ids if pk in found and policy.can_view_post(user, found[pk])]
+    marked = search.headlines(
+        query=query,
+        items=[(post.thread.title, search.own_text(post.html)) for post in posts],
+    )
+    for post, (title_html, snippet) in zip(posts, marked, strict=True):
+        post.title_html = title_html
+        post.snippet = snippet
+    return SearchPage(posts=posts, next_cursor=result.next_cursor, windowed=result.windowed)

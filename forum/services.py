@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from forum import policy
+from forum import policy, search
 from forum.content import check_post_content, post_content_sync
 from forum.markup import render_markdown
 from forum.models import (
@@ -95,6 +95,7 @@ def _after_post_write(*, post: Post, created: bool) -> None:
     """
     post_content_sync(post=post, created=created)
     moderation_services.post_screen(post=post)
+    search.post_changed(post=post)
 
 
 def _snapshot(obj: Post | Thread, fields: tuple[str, ...] | None = None) -> dict:
@@ -221,6 +222,8 @@ def _set_state(*, post: Post, actor: User, state: str) -> Post:
         delta = 1 if now_visible else -1
         Thread.objects.filter(pk=post.thread_id).update(post_count=F("post_count") + delta)
         User.objects.filter(pk=post.author_id).update(post_count=F("post_count") + delta)
+        # Hidden and deleted posts leave the search index; restored ones come back.
+        search.post_changed(post=post)
     return post
 
 
@@ -269,6 +272,8 @@ def _moderated_thread_update(*, actor: User, thread: Thread, action: str, **chan
     for field, value in changes.items():
         setattr(thread, field, value)
     thread.save(update_fields=list(changes))
+    if "category" in changes:
+        search.thread_changed(thread=thread)
     _audit(actor=actor, action=action, obj=thread, before=before)
     return thread
 
@@ -301,6 +306,7 @@ def thread_edit_title(*, actor: User, thread: Thread, title: str) -> Thread:
     thread.title = title
     thread.slug = _slug_for(title)
     thread.save(update_fields=["title", "slug"])
+    search.thread_changed(thread=thread)
     if actor.pk != thread.author_id:
         _audit(actor=actor, action="thread.rename", obj=thread, before=before)
     return thread

@@ -161,6 +161,10 @@ STOA = {
     "NEW_ACCOUNT_HOURS": 24,
     "NEW_ACCOUNT_POSTS": 5,
     "QUOTES_PER_POST_MAX": 50,
+    # Search: a common query is ranked over its newest SEARCH_RANK_WINDOW matches (see
+    # forum/search.py); no search statement runs longer than SEARCH_TIMEOUT_MS.
+    "SEARCH_RANK_WINDOW": env.int("SEARCH_RANK_WINDOW", default=1000),
+    "SEARCH_TIMEOUT_MS": env.int("SEARCH_TIMEOUT_MS", default=2000),
 }
 
 # Security. Production (DEBUG=False) gets HTTPS-only cookies, HSTS and redirects by default;
@@ -209,6 +213,8 @@ REST_FRAMEWORK = {
         "report_user": env.str("THROTTLE_REPORT_USER", default="20/hour"),
         "report_address": env.str("THROTTLE_REPORT_ADDRESS", default="60/hour"),
         "upload_user": env.str("THROTTLE_UPLOAD_USER", default="10/hour"),
+        "search_anon": env.str("THROTTLE_SEARCH_ANON", default="20/min"),
+        "search_user": env.str("THROTTLE_SEARCH_USER", default="60/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # No OPTIONS metadata: apps read the OpenAPI schema instead.

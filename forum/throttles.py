@@ -105,5 +105,27 @@ class UploadUserThrottle(_UserThrottle):
     scope = "upload_user"
 
 
+class SearchAnonThrottle(SimpleRateThrottle):
+    """Searches by visitors who are not signed in, per address: search is the most expensive
+    read, and the one a scraper or a flood goes for."""
+
+    scope = "search_anon"
+
+    def get_cache_key(self, request, view):
+        if request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class SearchUserThrottle(SimpleRateThrottle):
+    scope = "search_user"
+
+    def get_cache_key(self, request, view):
+        if not request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": f"user-{request.user.pk}"}
+
+
 POSTING = (PostUserThrottle, PostAddressThrottle)
+SEARCHING = (SearchAnonThrottle, SearchUserThrottle)
 REPORTING = (ReportUserThrottle, ReportAddressThrottle)

@@ -11,12 +11,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.html import strip_tags
-from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods, require_POST
 
 from forum import policy, quotes, selectors, services, throttles
-from forum.forms import PostForm, ThreadForm, add_service_errors
+from forum.forms import PostForm, SearchForm, ThreadForm, add_service_errors
 from forum.models import Category, Post, Thread
 
 
@@ -205,16 +203,32 @@ def post_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "")[:200].strip()
-    page = None
-    if query:
-        page = Paginator(
-            selectors.search_posts(user=request.user, query=query), settings.STOA["POSTS_PER_PAGE"]
-        ).get_page(request.GET.get("page"))
-        for post in page:
-            # From the reader's rendering, not the source: a quote of a post this reader may
-            # not see is already cut out there. Plain text, escaped by the template.
-            post.snippet = Truncator(strip_tags(quotes.render_post_html(post, request.user))).chars(
-                240
+    """The search page: the same search, filters and messages as the API's."""
+    form = SearchForm(request.GET if "q" in request.GET else None)
+    context = {"form": form, "page": None, "query": ""}
+    if not form.is_bound:
+        return render(request, "forum/search.html", context)
+    wait = throttles.throttle_wait(request, throttles.SEARCHING)
+    if wait is not None:
+        form.add_error(None, "You are searching too fast. Please wait a minute and try again.")
+        return _render_form(request, "forum/search.html", context, wait)
+    status = 200
+    if form.is_valid():
+        context["query"] = form.cleaned_data["q"]
+        try:
+            context["page"] = selectors.search_posts(
+                user=request.user,
+                query=form.cleaned_data["q"],
+                filters=form.filters(),
+                cursor=form.cleaned_data["cursor"] or None,
+                limit=settings.STOA["POSTS_PER_PAGE"],
             )
-    return render(request, "forum/search.html", {"query": query, "page": page})
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    if form.errors:
+        status = 400
+    if context["page"] is not None and context["page"].next_cursor:
+        params = request.GET.copy()
+        params["cursor"] = context["page"].next_cursor
+        context["next_url"] = f"?{params.urlencode()}"
+    return render(request, "forum/search.html", context, status=status)

@@ -38,15 +38,6 @@ class PostFilter(django_filters.FilterSet):
         return selectors.posts_since(queryset, user=self.request.user, since=value)
 
 
-class SearchFilter(django_filters.FilterSet):
-    category = django_filters.CharFilter(field_name="thread__category__slug", max_length=100)
-    author = django_filters.CharFilter(field_name="author__username", max_length=150)
-
-    class Meta:
-        model = Post
-        fields = ["category", "author"]
-
-
 class NotificationFilter(django_filters.FilterSet):
     unread = django_filters.BooleanFilter(field_name="read", lookup_expr="isnull")
 

@@ -41,4 +41,7 @@ class PostPagination(CursorPagination):
 
 
 class SearchPagination(CursorPagination):
+    """Search pages by (score, post) position: forum.search makes and checks the cursor; this
+    class gives the page size and the documented shape of a page."""
+
     ordering = ("-created", "-id")

@@ -271,10 +271,16 @@ class QuoteMarkupSerializer(serializers.Serializer):
 
 class SearchResultSerializer(PostSerializer):
     thread_title = serializers.CharField()
+    title_html = serializers.CharField(help_text="The thread's title, words found in <mark>.")
+    snippet = serializers.CharField(
+        help_text="Escaped excerpt of the post's own text (not what it quotes), words in <mark>."
+    )
 
     def to_representation(self, post: Post) -> dict:
         data = super().to_representation(post)
         data["thread_title"] = post.thread.title
+        data["title_html"] = str(post.title_html)
+        data["snippet"] = str(post.snippet)
         return data
 
 

@@ -13,16 +13,17 @@ from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from accounts.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from forum import policy, quotes, selectors, services, throttles
 from forum.api import filters, pagination, serializers
 from forum.api.conditional import ConditionalGetMixin
+from forum.forms import SEARCH_QUERY_MAX, SearchForm
 from forum.models import Post, PostRevision, ReadMarker, Subscription, Thread
 from forum.policy import AnyUser
 
-SEARCH_QUERY_MAX = 200
 EXCERPT_MAX = 5000
 
 
@@ -358,31 +359,52 @@ class PostQuoteView(APIView):
 
 @extend_schema(
     summary="Search posts",
+    description=(
+        "Full-text search of visible posts, best first (relevance mixed with recency). `q` "
+        'takes web search syntax: words, "exact phrases", -excluded, OR. `title_html` and '
+        "`snippet` are escaped text with the words found in `<mark>`."
+    ),
     parameters=[
         OpenApiParameter(
             "q",
-            {"type": "string", "minLength": 1, "maxLength": SEARCH_QUERY_MAX, "pattern": r"\S"},
+            {"type": "string", "minLength": 1, "maxLength": SEARCH_QUERY_MAX, "pattern": r"\w"},
             required=True,
-            description="Words to look for.",
-        )
+            description="What to look for.",
+        ),
+        OpenApiParameter("category", str, description="A category's slug."),
+        OpenApiParameter("author", str, description="A member's username."),
+        OpenApiParameter("thread", int, description="Only posts of this thread."),
+        OpenApiParameter("since", {"type": "string", "format": "date"}, description="From."),
+        OpenApiParameter("until", {"type": "string", "format": "date"}, description="To."),
     ],
     responses=serializers.SearchResultSerializer(many=True),
 )
 class SearchView(ConditionalGetMixin, generics.ListAPIView):
     serializer_class = serializers.SearchResultSerializer
     pagination_class = pagination.SearchPagination
-    filterset_class = filters.SearchFilter
+    filter_backends: list = []
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Post.objects.none()
-        query = self.request.query_params.get("q", "").strip()
-        if not query:
-            raise ValidationError({"q": ["Enter something to search for."]})
-        if len(query) > SEARCH_QUERY_MAX:
-            raise ValidationError({"q": [f"Search for at most {SEARCH_QUERY_MAX} characters."]})
-        # Members search visible posts only; moderators search everything.
-        return selectors.search_posts(user=self.request.user, query=query)
+    def get_throttles(self):
+        return [throttle() for throttle in throttles.SEARCHING]
+
+    def list(self, request, *args, **kwargs):
+        form = SearchForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError(form.errors.as_data())
+        found = selectors.search_posts(
+            user=request.user,
+            query=form.cleaned_data["q"],
+            filters=form.filters(),
+            cursor=form.cleaned_data["cursor"] or None,
+            limit=self.paginator.get_page_size(request),
+        )
+        next_url = None
+        if found.next_cursor:
+            next_url = replace_query_param(
+                request.build_absolute_uri(), "cursor", found.next_cursor
+            )
+        data = self.get_serializer(found.posts, many=True).data
+        return Response({"next": next_url, "previous": None, "results": data})
 
 
 @extend_schema(summary="The viewer's notifications, newest first")

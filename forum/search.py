@@ -1,0 +1,636 @@
+"""Full-text search of posts.
+
+Index: one `PostSearch` row per visible post. The services call `post_changed` and
+`thread_changed` inside every write that changes what a reader finds (post, edit, hide,
+restore, delete, rename, move), so the index is exact at commit; `rebuild` re-creates it after a
+bulk import or a change of configuration (`manage.py search_reindex`).
+
+What is indexed: the thread title (opening post only, weight A) above the post's own text
+(weight D). Text the post quotes is left out: it is someone else's words, it would make every
+reply that quotes a post match as well as the post itself, and a quote of a post hidden since
+must not be findable through the quoting post.
+
+Query (PostgreSQL): `websearch_to_tsquery` ("phrases", -exclusion, OR) with English stemming,
+over a GIN-indexed, weighted `tsvector`. The plan is chosen per query, because one plan cannot be
+fast for both kinds of word:
+
+- a word with few matches (at most SEARCH_RANK_WINDOW): the GIN index finds all of them and all
+  are ranked;
+- a common word: the newest SEARCH_RANK_WINDOW matches are found by walking the date index
+  (the match test is written as `ts_match_vq(...)`, which the GIN index cannot serve, so the
+  planner has no bitmap plan to pick) and only those are ranked. Older matches of a very
+  common word are reached by narrowing: more words, a category, an author, a date range.
+
+A bounded probe (count the matches up to the window, through the GIN index) decides.
+Score: log2(relevance) + age / half-life, so a post one half-life older needs twice the
+relevance to rank level. It depends on the post only, never on the clock, so cursors are stable.
+
+SQLite (the embedded default): an FTS5 table with the Porter stemmer when SQLite has FTS5, a
+LIKE scan otherwise; the same query syntax, filters, ranking shape and cursors.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html as html_lib
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from forum.models import Post, Thread
+
+CONFIG = "english"
+HALF_LIFE_SECONDS = 365 * 86400
+# Highlight markers: control characters that indexed text never contains (they are stripped
+# when indexing), so the escaped headline can only get <mark> where the database put a marker.
+_START, _STOP = "\x01", "\x02"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _setting(name: str, default):
+    return settings.STOA.get(name, default)
+
+
+def _window() -> int:
+    return int(_setting("SEARCH_RANK_WINDOW", 1000))
+
+
+def _vendor() -> str:
+    return connection.vendor
+
+
+# --- what is indexed ------------------------------------------------------------------------
+
+_BLOCKQUOTE = re.compile(r"<blockquote\b([^>]*)>|</blockquote>")
+_TAG = re.compile(r"<[^>]*>")
+_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|pre|div|blockquote)>|<br\s*/?>|<hr\s*/?>")
+
+
+def own_text(html: str) -> str:
+    """The plain text of a post's stored HTML without the [quote] blocks it contains.
+
+    Stored HTML is the sanitiser's well-formed output, and raw HTML in a post is escaped
+    text, so every real tag here came from the renderer: a [quote] is a
+    `<blockquote class="quote"...>`; plain Markdown `>` blockquotes are the author's own text.
+    """
+    out: list[str] = []
+    cursor = 0
+    depth = 0  # blockquote nesting
+    cut_at: int | None = None  # depth at which the current [quote] opened
+    for match in _BLOCKQUOTE.finditer(html):
+        if match.group(0) == "</blockquote>":
+            depth -= 1
+            if cut_at is not None and depth == cut_at:
+                cut_at = None
+                cursor = match.end()
+            continue
+        if cut_at is None and 'class="quote' in (match.group(1) or ""):
+            out.append(html[cursor : match.start()])
+            cut_at = depth
+        depth += 1
+    if cut_at is None:
+        out.append(html[cursor:])
+    text = _BLOCK_END.sub("\n", "".join(out))
+    text = html_lib.unescape(_TAG.sub("", text))
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def _clean(text: str) -> str:
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+@dataclass(frozen=True)
+class _Row:
+    post_id: int
+    thread_id: int
+    category_id: int
+    author_id: int
+    created: datetime
+    title: str
+    body: str
+
+
+def _row(post: Post, thread: Thread) -> _Row:
+    return _Row(
+        post_id=post.pk,
+        thread_id=thread.pk,
+        category_id=thread.category_id,
+        author_id=post.author_id,
+        created=post.created,
+        title=_clean(thread.title) if post.number == 1 else "",
+        body=own_text(post.html),
+    )
+
+
+_PG_UPSERT = f"""
+INSERT INTO forum_postsearch (post_id, thread_id, category_id, author_id, created, document)
+VALUES (%s, %s, %s, %s, %s,
+        setweight(to_tsvector('{CONFIG}', %s), 'A') || setweight(to_tsvector('{CONFIG}', %s), 'D'))
+ON CONFLICT (post_id) DO UPDATE SET
+    thread_id = EXCLUDED.thread_id, category_id = EXCLUDED.category_id,
+    author_id = EXCLUDED.author_id, created = EXCLUDED.created, document = EXCLUDED.document
+"""
+
+_SQLITE_UPSERT = """
+INSERT INTO forum_postsearch (post_id, thread_id, category_id, author_id, created, document)
+VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT (post_id) DO UPDATE SET
+    thread_id = excluded.thread_id, category_id = excluded.category_id,
+    author_id = excluded.author_id, created = excluded.created, document = excluded.document
+"""
+
+
+def _sqlite_has_fts() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'forum_postsearch_fts'"
+        )
+        return cursor.fetchone() is not None
+
+
+def _write(rows: list[_Row]) -> None:
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if _vendor() == "postgresql":
+            cursor.executemany(
+                _PG_UPSERT,
+                [
+                    (r.post_id, r.thread_id, r.category_id, r.author_id, r.created, r.title, r.body)
+                    for r in rows
+                ],
+            )
+            return
+        cursor.executemany(
+            _SQLITE_UPSERT,
+            [
+                (
+                    r.post_id,
+                    r.thread_id,
+                    r.category_id,
+                    r.author_id,
+                    connection.ops.adapt_datetimefield_value(r.created),
+                    f"{r.title}\n{r.body}",
+                )
+                for r in rows
+            ],
+        )
+        if _sqlite_has_fts():
+            cursor.executemany(
+                "DELETE FROM forum_postsearch_fts WHERE rowid = %s", [(r.post_id,) for r in rows]
+            )
+            cursor.executemany(
+                "INSERT INTO forum_postsearch_fts (rowid, title, body) VALUES (%s, %s, %s)",
+                [(r.post_id, r.title, r.body) for r in rows],
+            )
+
+
+def _delete(post_ids: list[int]) -> None:
+    if not post_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "DELETE FROM forum_postsearch WHERE post_id = %s", [(pk,) for pk in post_ids]
+        )
+        if _vendor() != "postgresql" and _sqlite_has_fts():
+            cursor.executemany(
+                "DELETE FROM forum_postsearch_fts WHERE rowid = %s", [(pk,) for pk in post_ids]
+            )
+
+
+# --- the hooks the services call --------------------------------------------------------------
+
+
+def post_changed(*, post: Post, thread: Thread | None = None) -> None:
+    """Bring a post's search row in line with it: written if visible, removed otherwise.
+
+    Call inside the write's transaction, after the post is saved, from every write that
+    changes a post's text or state. `thread` saves a query when the caller holds it.
+    """
+    thread = thread or post.thread
+    if post.state == Post.State.VISIBLE:
+        _write([_row(post, thread)])
+    else:
+        _delete([post.pk])
+
+
+def thread_changed(*, thread: Thread) -> None:
+    """After a rename or a move: the opening post carries the title, every row the category."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE forum_postsearch SET category_id = %s WHERE thread_id = %s",
+            [thread.category_id, thread.pk],
+        )
+    first = Post.objects.filter(thread=thread, number=1).first()
+    if first is not None:
+        post_changed(post=first, thread=thread)
+
+
+def rebuild(*, batch_size: int = 2000, progress=None) -> int:
+    """Re-create every row from the posts (after a bulk import or a change of configuration).
+    `progress(n)` is called after each batch with the number of posts read. Returns the
+    number of rows written."""
+    written = 0
+    last_pk = 0
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM forum_postsearch")
+            if _vendor() != "postgresql" and _sqlite_has_fts():
+                cursor.execute("DELETE FROM forum_postsearch_fts")
+        while True:
+            posts = list(
+                Post.objects.filter(pk__gt=last_pk)
+                .select_related("thread")
+                .only(
+                    "pk",
+                    "number",
+                    "html",
+                    "state",
+                    "created",
+                    "author_id",
+                    "thread__title",
+                    "thread__category_id",
+                )
+                .order_by("pk")[:batch_size]
+            )
+            if not posts:
+                break
+            last_pk = posts[-1].pk
+            rows = [_row(p, p.thread) for p in posts if p.state == Post.State.VISIBLE]
+            _write(rows)
+            written += len(rows)
+            if progress is not None:
+                progress(len(posts))
+    if _vendor() == "postgresql":
+        with connection.cursor() as cursor:
+            # Fresh statistics: the planner's estimates for common and rare words come from
+            # them, and a bulk rewrite makes the old ones wrong.
+            cursor.execute("ANALYZE forum_postsearch")
+    return written
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    category_id: int | None = None
+    author_id: int | None = None
+    thread_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass
+class Hit:
+    post_id: int
+    score: float
+    snippet: SafeString = field(default_factory=lambda: mark_safe(""))
+    title: SafeString | None = None
+
+
+@dataclass
+class Result:
+    hits: list[Hit]
+    next_cursor: str | None
+    # True when a common query was ranked over its newest matches only (see the module doc).
+    windowed: bool = False
+
+
+def encode_cursor(score: float, post_id: int) -> str:
+    raw = json.dumps([score, post_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(value: str) -> tuple[float, int]:
+    """A cursor from a client; anything else than one of ours is a ValidationError."""
+    error = ValidationError({"cursor": ["This page link is not valid. Start the search again."]})
+    if not value or len(value) > 100:
+        raise error
+    try:
+        score, post_id = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    except (ValueError, TypeError, binascii.Error):
+        raise error from None
+    if (
+        not isinstance(score, int | float)
+        or isinstance(score, bool)
+        or not math.isfinite(score)
+        or not isinstance(post_id, int)
+        or isinstance(post_id, bool)
+        or not 0 < post_id < 2**63
+    ):
+        raise error
+    return float(score), post_id
+
+
+def _highlight(text: str) -> SafeString:
+    """Escape everything, then turn the database's markers (and only those) into <mark>."""
+    safe = escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>")
+    if safe.count("<mark>") != safe.count("</mark>"):
+        safe = safe.replace("<mark>", "").replace("</mark>", "")
+    return mark_safe(safe)  # noqa: S308 (escaped above; only our own tags added)
+
+
+def search(*, query: str, filters: Filters, cursor: str | None = None, limit: int = 20) -> Result:
+    """One page of hits for `query`, best first. Raises ValidationError for a bad cursor or a
+    search that ran past the statement timeout."""
+    after = decode_cursor(cursor) if cursor else None
+    try:
+        with transaction.atomic():
+            if _vendor() == "postgresql":
+                result = _pg_search(query, filters, after, limit)
+            else:
+                result = _sqlite_search(query, filters, after, limit)
+            # Read-only: rolling back undoes the planner and timeout settings made for this
+            # search, also when the caller is inside a transaction of its own.
+            transaction.set_rollback(True)
+        return result
+    except DatabaseError as exc:
+        if _is_timeout(exc):
+            raise ValidationError(
+                {"q": ["This search took too long. Add a word or a filter to narrow it."]}
+            ) from None
+        raise
+
+
+def _is_timeout(exc: DatabaseError) -> bool:
+    cause = exc.__cause__
+    return type(cause).__name__ == "QueryCanceled" or "statement timeout" in str(exc)
+
+
+def _pg_filters(filters: Filters, params: dict) -> str:
+    sql = []
+    for name in ("category_id", "author_id", "thread_id"):
+        value = getattr(filters, name)
+        if value is not None:
+            sql.append(f" AND s.{name} = %({name})s")
+            params[name] = value
+    if filters.since is not None:
+        sql.append(" AND s.created >= %(since)s")
+        params["since"] = filters.since
+    if filters.until is not None:
+        sql.append(" AND s.created < %(until)s")
+        params["until"] = filters.until
+    return "".join(sql)
+
+
+_PG_SCORE = (
+    "ln(greatest(ts_rank_cd({doc}, q.query, 32), 1e-6)) / ln(2)"
+    " + extract(epoch from {created}) / %(half_life)s"
+)
+_PG_QUERY = f"websearch_to_tsquery('{CONFIG}', %(q)s)"
+
+
+def _pg_plan(query: str, filters: Filters, after, limit: int) -> tuple[str, dict, bool]:
+    """The SQL of one page and whether it is the common-word plan. Separate from running it
+    so that the plan can be shown with EXPLAIN."""
+    params: dict = {"q": query, "half_life": HALF_LIFE_SECONDS, "window": _window()}
+    where = _pg_filters(filters, params)
+    page = ""
+    if after is not None:
+        page = " WHERE (r.score, r.post_id) < (%(after_score)s, %(after_id)s)"
+        params["after_score"], params["after_id"] = after
+    params["limit"] = limit + 1
+    common = _match_count(params, where) > _window()
+    if common:
+        inner = f"""
+            SELECT n.post_id, {_PG_SCORE.format(doc="n.document", created="n.created")} AS score
+            FROM (
+                SELECT s.post_id, s.created, s.document
+                FROM forum_postsearch s, {_PG_QUERY} q(query)
+                WHERE ts_match_vq(s.document, q.query){where}
+                ORDER BY s.created DESC, s.post_id DESC
+                LIMIT %(window)s
+            ) n, {_PG_QUERY} q(query)"""
+    else:
+        inner = f"""
+            SELECT s.post_id, {_PG_SCORE.format(doc="s.document", created="s.created")} AS score
+            FROM forum_postsearch s, {_PG_QUERY} q(query)
+            WHERE s.document @@ q.query{where}"""
+    sql = (
+        f"SELECT r.post_id, r.score FROM ({inner}) r{page}"
+        " ORDER BY r.score DESC, r.post_id DESC LIMIT %(limit)s"
+    )
+    return sql, params, common
+
+
+def _match_count(params: dict, where: str) -> int:
+    """How many posts match, counted up to one past the window through the GIN index: cheap
+    for a rare word (few entries) and bounded for a common one."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT count(*) FROM (
+                SELECT 1 FROM forum_postsearch s, {_PG_QUERY} q(query)
+                WHERE s.document @@ q.query{where} LIMIT %(window)s + 1) m""",
+            params,
+        )
+        return cursor.fetchone()[0]
+
+
+def _pg_search(query: str, filters: Filters, after, limit: int) -> Result:
+    with connection.cursor() as cursor:
+        # No sequential scans: the probe and a rare word go through the GIN index, a common
+        # word walks the date index (its match test cannot use GIN). The planner would pick a
+        # scan of the whole table for small tables or stale statistics, which is the one plan
+        # that gets slower with every post.
+        cursor.execute(
+            "SELECT set_config('statement_timeout', %s, true),"
+            " set_config('enable_seqscan', 'off', true)",
+            [str(int(_setting("SEARCH_TIMEOUT_MS", 2000)))],
+        )
+    sql, params, common = _pg_plan(query, filters, after, limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    hits = [Hit(post_id=pk, score=score) for pk, score in rows[:limit]]
+    nxt = encode_cursor(hits[-1].score, hits[-1].post_id) if len(rows) > limit else None
+    return Result(hits=hits, next_cursor=nxt, windowed=common)
+
+
+def pg_explain(*, query: str, filters: Filters | None = None, limit: int = 20) -> tuple[str, bool]:
+    """EXPLAIN of the page query that `search` would run, and whether it is the common plan."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
+        sql, params, common = _pg_plan(query, filters or Filters(), None, limit)
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        transaction.set_rollback(True)
+    return plan, common
+
+
+_PG_SNIPPET = (
+    f'StartSel="{_START}", StopSel="{_STOP}", MaxWords=35, MinWords=15, ShortWord=3, '
+    'MaxFragments=2, FragmentDelimiter=" … "'
+)
+_PG_WHOLE = f'StartSel="{_START}", StopSel="{_STOP}", HighlightAll=true'
+
+
+def headlines(*, query: str, items: list[tuple[str, str]]) -> list[tuple[SafeString, SafeString]]:
+    """For each (title, text): the title with the query's words marked, and an excerpt of the
+    text around them; escaped, with <mark> as the only markup. One query for a page."""
+    if not items:
+        return []
+    if _vendor() == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT ts_headline('{CONFIG}', t.title, q.query, %(whole)s),
+                           ts_headline('{CONFIG}', t.body, q.query, %(snippet)s)
+                FROM unnest(%(titles)s::text[], %(bodies)s::text[]) WITH ORDINALITY
+                     t(title, body, n),
+                     {_PG_QUERY} q(query)
+                ORDER BY t.n""",
+                {
+                    "q": query,
+                    "titles": [_clean(title) for title, _ in items],
+                    "bodies": [_clean(body) for _, body in items],
+                    "whole": _PG_WHOLE,
+                    "snippet": _PG_SNIPPET,
+                },
+            )
+            return [(_highlight(a), _highlight(b)) for a, b in cursor.fetchall()]
+    terms = [t for t, negative in _terms(query) if not negative]
+    return [
+        (
+            _highlight(_py_headline(_clean(title), terms, whole=True)),
+            _highlight(_py_headline(_clean(body), terms, whole=False)),
+        )
+        for title, body in items
+    ]
+
+
+# --- SQLite ------------------------------------------------------------------------------------
+
+_TERM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+_WORD = re.compile(r"\w+")
+
+
+def _terms(query: str) -> list[tuple[str, bool]]:
+    """websearch syntax: ("words", negative) with "or" kept as the word "or"."""
+    out = []
+    for match in _TERM.finditer(query):
+        if match.group(3) is not None:
+            raw = match.group(3)
+            negative = raw.startswith("-") and len(raw) > 1
+            words = _WORD.findall(raw[1:] if negative else raw)
+        else:
+            negative = bool(match.group(1))
+            words = _WORD.findall(match.group(2))
+        if words:
+            out.append((" ".join(words), negative))
+    return out
+
+
+def _fts_expression(query: str) -> str | None:
+    """The query in FTS5 syntax, every term quoted (user text never reaches FTS5 as syntax)."""
+    groups: list[list[str]] = [[]]
+    negatives: list[str] = []
+    for text, negative in _terms(query):
+        quoted = '"' + text.replace('"', "") + '"'
+        if negative:
+            negatives.append(quoted)
+        elif text.lower() == "or" and groups[-1]:
+            groups.append([])
+        else:
+            groups[-1].append(quoted)
+    groups = [g for g in groups if g]
+    if not groups:
+        return None
+    expr = " OR ".join("(" + " ".join(g) + ")" for g in groups)
+    if negatives:
+        expr = f"({expr}) NOT " + " NOT ".join(negatives)
+    return expr
+
+
+def _sqlite_filters(filters: Filters, params: list) -> str:
+    sql = []
+    for name in ("category_id", "author_id", "thread_id"):
+        value = getattr(filters, name)
+        if value is not None:
+            sql.append(f" AND s.{name} = %s")
+            params.append(value)
+    adapt = connection.ops.adapt_datetimefield_value
+    if filters.since is not None:
+        sql.append(" AND s.created >= %s")
+        params.append(adapt(filters.since))
+    if filters.until is not None:
+        sql.append(" AND s.created < %s")
+        params.append(adapt(filters.until))
+    return "".join(sql)
+
+
+def _sqlite_search(query: str, filters: Filters, after, limit: int) -> Result:
+    params: list = []
+    window = _window()
+    if _sqlite_has_fts():
+        expr = _fts_expression(query)
+        if expr is None:
+            return Result(hits=[], next_cursor=None)
+        params.append(expr)
+        where = _sqlite_filters(filters, params)
+        sql = (
+            "SELECT s.post_id, -bm25(forum_postsearch_fts, 10.0, 1.0), s.created"
+            " FROM forum_postsearch_fts f JOIN forum_postsearch s ON s.post_id = f.rowid"
+            f" WHERE forum_postsearch_fts MATCH %s{where}"
+            " ORDER BY s.created DESC LIMIT %s"
+        )
+    else:
+        terms = _terms(query)
+        if not any(not negative for _, negative in terms):
+            return Result(hits=[], next_cursor=None)
+        clauses = []
+        for text, negative in terms:
+            if text.lower() == "or":
+                continue
+            clauses.append(f"s.document {'NOT ' if negative else ''}LIKE %s ESCAPE '\\'")
+            params.append(
+                "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+            )
+        where = _sqlite_filters(filters, params)
+        sql = (
+            "SELECT s.post_id, 1.0, s.created FROM forum_postsearch s"
+            f" WHERE {' AND '.join(clauses)}{where} ORDER BY s.created DESC LIMIT %s"
+        )
+    params.append(window)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    scored = []
+    for post_id, relevance, created in rows:
+        if isinstance(created, str):
+            created = datetime.fromisoformat(created)
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        score = math.log2(max(float(relevance), 1e-6)) + created.timestamp() / HALF_LIFE_SECONDS
+        scored.append((score, post_id))
+    scored.sort(reverse=True)
+    if after is not None:
+        scored = [s for s in scored if s < after]
+    hits = [Hit(post_id=pk, score=score) for score, pk in scored[:limit]]
+    nxt = encode_cursor(hits[-1].score, hits[-1].post_id) if len(scored) > limit else None
+    return Result(hits=hits, next_cursor=nxt, windowed=len(rows) >= window)
+
+
+def _py_headline(text: str, terms: Iterable[str], *, whole: bool) -> str:
+    """A plain excerpt around the first hit, hits marked: SQLite's stand-in for ts_headline
+    (prefix matching, so "squat" marks "squats")."""
+    words = {w.lower() for t in terms for w in _WORD.findall(t) if w.lower() != "or"}
+    if not words:
+        return text if whole else text[:240]
+    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words)) + r")\w*", re.I)
+    if not whole:
+        first = pattern.search(text)
+        start = max(0, (first.start() if first else 0) - 80)
+        text = ("…" if start else "") + text[start : start + 240]
+    return pattern.sub(lambda m: f"{_START}{m.group(0)}{_STOP}", text)
