@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from tqdm import tqdm
 
 from accounts.models import MODERATORS_GROUP, User
 from forum import services
@@ -101,10 +105,56 @@ THREADS = [
 
 
 class Command(BaseCommand):
-    help = "Create demo users, categories and threads (idempotent)."
+    help = (
+        "Create demo users, categories and threads (idempotent). With --threads and --posts, "
+        "also a forum at scale, written in bulk."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--threads", type=int, help="Generate this many more threads...")
+        parser.add_argument("--posts", type=int, help="...holding this many posts in all.")
+        parser.add_argument("--members", type=int, default=50, help="Members who write them.")
+        parser.add_argument("--seed", type=int, default=1, help="Random seed (default 1).")
+        parser.add_argument(
+            "--skip-screening",
+            action="store_true",
+            help="Do not run the medical-advice detector over the generated posts (about 270 "
+            "posts a second): they get no notices until `rescan_posts` runs.",
+        )
+
+    def handle(self, *args, threads=None, posts=None, **options):
+        if (threads is None) != (posts is None):
+            raise CommandError("Give both --threads and --posts.")
+        if threads is not None and not (1 <= threads <= posts):
+            raise CommandError("Need at least one thread and at least one post per thread.")
+        self.demo()
+        if threads is None:
+            return
+        from forum import seeding
+
+        shape = seeding.Shape(
+            threads=threads, posts=posts, members=options["members"], seed=options["seed"]
+        )
+        started = time.monotonic()
+        with tqdm(total=posts, unit="post", disable=options["verbosity"] == 0) as bar:
+            written = seeding.build(shape, progress=bar.update)
+        self.stdout.write(
+            f"Wrote {written['threads']:,} threads and {written['posts']:,} posts "
+            f"({written['quotes']:,} quoting, {written['medical']:,} asking medical questions) "
+            f"in {time.monotonic() - started:.0f} s."
+        )
+        if options["skip_screening"]:
+            self.stdout.write(
+                self.style.WARNING(
+                    "Screening skipped (--skip-screening): the generated posts have no "
+                    "medical-advice notices. Run `manage.py rescan_posts` to screen them."
+                )
+            )
+        else:
+            call_command("rescan_posts", verbosity=options["verbosity"])
 
     @transaction.atomic
-    def handle(self, *args, **options):
+    def demo(self):
         moderators, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
         users: dict[str, User] = {}
         for username, display_name, bio, role in USERS:
