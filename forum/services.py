@@ -303,10 +303,14 @@ def thread_edit_title(*, actor: User, thread: Thread, title: str) -> Thread:
     thread = _lock_thread(thread)
     policy.check_edit_thread_title(actor, thread)
     before = _snapshot(thread)
+    renamed = title != thread.title
     thread.title = title
     thread.slug = _slug_for(title)
     thread.save(update_fields=["title", "slug"])
     search.thread_changed(thread=thread)
+    if renamed:
+        # The title is read with the first post, so a new title is screened like an edit.
+        moderation_services.thread_title_screen(thread=thread)
     if actor.pk != thread.author_id:
         _audit(actor=actor, action="thread.rename", obj=thread, before=before)
     return thread

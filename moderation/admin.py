@@ -187,6 +187,7 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
         "author",
         "category",
         "status",
+        "reason_display",
         "severity",
         "score_display",
         "cues_display",
@@ -194,7 +195,14 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
         "screened",
     )
     list_display_links = ("excerpt",)
-    list_filter = (QueueFilter, "status", "severity", "flagged", "post__thread__category")
+    list_filter = (
+        QueueFilter,
+        "status",
+        "reason",
+        "severity",
+        "flagged",
+        "post__thread__category",
+    )
     list_select_related = ("post__thread__category", "post__author", "decided_by")
     search_fields = ("post__source", "post__thread__title", "post__author__username")
     ordering = ("-screened", "-pk")
@@ -214,6 +222,7 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
         "category",
         "post_text",
         "status",
+        "reason_display",
         "flagged",
         "score_display",
         "severity",
@@ -252,6 +261,12 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
             ],
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="why in the queue", ordering="reason")
+    def reason_display(self, obj):
+        if obj.reason == Review.Reason.LANGUAGE:
+            return f"{obj.get_reason_display()} ({obj.language})"
+        return obj.get_reason_display() if obj.reason else ""
 
     @admin.display(description="post", ordering="post__created")
     def post_link(self, obj):

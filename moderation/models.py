@@ -66,6 +66,12 @@ class Review(models.Model):
         CONFIRMED = "confirmed", "Confirmed"
         DISMISSED = "dismissed", "Dismissed"
 
+    class Reason(models.TextChoices):
+        """Why the detector put a post it did not flag in front of moderators."""
+
+        NONE = "", "-"
+        LANGUAGE = "language", "Not screened: language"
+
     post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="review")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CLEAR)
     flagged = models.BooleanField(default=False)
@@ -73,6 +79,9 @@ class Review(models.Model):
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.NONE)
     cues = models.JSONField(default=list, blank=True)
     model_version = models.CharField(max_length=50, blank=True)
+    reason = models.CharField(max_length=10, choices=Reason.choices, blank=True, default="")
+    # ISO 639-1 code the detector read the post as ("es"); shown with "not screened: language".
+    language = models.CharField(max_length=8, blank=True, default="")
     screened = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -178,9 +178,14 @@ def _apply_detection(
         return review
     live = _live_notice(post)
     before = {"review": snapshot(review), "notice": snapshot(live)}
-    flagged, _notices_on = _effective_flag(detection, category_settings)
+    flagged, notices_on = _effective_flag(detection, category_settings)
+    # A post the detector could not read (a language it does not know) is neither flagged nor
+    # cleared: a moderator decides, unless the category wants no automatic queue entries.
+    unread = not detection.screened and notices_on
 
     review.flagged = flagged
+    review.reason = Review.Reason.LANGUAGE if unread else Review.Reason.NONE
+    review.language = detection.language
     review.score = detection.score
     review.severity = detection.severity if flagged else Severity.NONE
     review.cues = list(detection.cues)
@@ -190,11 +195,11 @@ def _apply_detection(
         pass  # The moderator's decision stands.
     elif review.status == Review.Status.DISMISSED:
         # Only a new text gets here (rescans skip decided posts): flagged again, it goes back.
-        if flagged:
+        if flagged or unread:
             review.status = Review.Status.PENDING
             review.decided_by = None
             review.decided = None
-    elif flagged or _has_open_reports(post):
+    elif flagged or unread or _has_open_reports(post):
         # Members' open reports keep a post in the queue whatever the detector thinks.
         review.status = Review.Status.PENDING
     else:
@@ -240,6 +245,29 @@ def _category_settings_for(post: Post) -> CategorySettings | None:
     return CategorySettings.objects.filter(category__threads=post.thread_id).first()
 
 
+def screening_text(post: Post) -> str:
+    """What a reader reads: a thread's first post is read under its title, and a red-flag
+    question put in the title above a bland body ("see title, thanks") is still an ask. The
+    detector was trained on reddit posts as "title\nbody", the same framing."""
+    if post.number == 1:
+        return f"{post.thread.title}\n{post.source}"
+    return post.source
+
+
+@transaction.atomic
+def thread_title_screen(*, thread: Thread) -> Review | None:
+    """Screen a thread's first post again after its title changed. The caller holds the
+    thread's row lock and passes the thread with its new title; the post is locked next (thread,
+    then post: the order of every post write)."""
+    first = (
+        Post.objects.select_for_update(of=("self",)).filter(thread_id=thread.pk, number=1).first()
+    )
+    if first is None:
+        return None
+    first.thread = thread
+    return post_screen(post=first)
+
+
 @transaction.atomic
 def post_screen(*, post: Post) -> Review:
     """Run the detector on a post's current text and bring its review and notice up to date.
@@ -251,7 +279,7 @@ def post_screen(*, post: Post) -> Review:
     # Looked up at call time so tests and rescans can swap the detector.
     from moderation import detector
 
-    detection = detector.detect(post.source)
+    detection = detector.detect(screening_text(post))
     return _apply_detection(
         post=post, detection=detection, category_settings=_category_settings_for(post)
     )
@@ -266,7 +294,7 @@ def post_rescreen_batch(
     with transaction.atomic():
         for post, detection in zip(posts, detections, strict=True):
             locked = _lock_post(post.pk)
-            if locked.source != post.source:
+            if screening_text(locked) != screening_text(post):
                 continue  # Edited since it was read: that edit screened the new text already.
             review = _apply_detection(
                 post=locked,

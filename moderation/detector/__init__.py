@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .language import identify
 from .model import DEFAULT_ARTEFACT, Model, Scored, top_cues
 from .severity import red_flags, severity_of
 
@@ -25,6 +26,10 @@ class Detection:
     severity: str  # "none" | "advice" | "urgent"
     cues: tuple[str, ...]  # the cues that weighed most, human-readable, <= 5
     model_version: str
+    language: str = "en"  # ISO 639-1 code of the language the post is written in
+    # False when the detector could not read the post (a language it does not know): it is
+    # then neither flagged nor cleared, and a moderator should decide.
+    screened: bool = True
 
 
 # Lowest model probability at which a red-flag post that asks something is still flagged.
@@ -57,6 +62,17 @@ def _asks(scored: Scored) -> bool:
 
 
 def _detect_with(model: Model, text: str) -> Detection:
+    language = identify(text)
+    if not language.readable:
+        return Detection(
+            flagged=False,
+            score=0.0,
+            severity="none",
+            cues=(f"not screened: written in {language.name}",),
+            model_version=model.model_version,
+            language=language.code,
+            screened=False,
+        )
     scored = model.score(text)
     flagged = scored.probability >= model.threshold
     if not flagged and scored.probability >= RED_FLAG_FLOOR and _asks(scored):

@@ -206,3 +206,21 @@ def test_askdocs_style_headers_are_stripped():
     norm = normalize("Weird rash (23F) 5'4 130lbs\nAge: 23\nPhysician Responded")
     assert "23f" not in norm and "age" not in norm and "physician" not in norm
     assert "rash" in norm
+
+
+def test_inference_imports_neither_scikit_learn_nor_scipy():
+    # They are the `train` extra: a production install has neither.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys\n"
+        "from moderation.detector import detect\n"
+        "detect('My knee swells after every run and it hurts, should I see a doctor?')\n"
+        "detect('Tengo dolor en el pecho y me cuesta respirar cuando corro, que hago?')\n"
+        "bad = sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'})\n"
+        "assert not bad, bad\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=120)  # noqa: S603

@@ -68,7 +68,7 @@ class Command(BaseCommand):
                     break
                 last_pk = batch_ids[-1]
                 batch = list(Post.objects.filter(pk__in=batch_ids).select_related("thread"))
-                detections = detector.detect_many(p.source for p in batch)
+                detections = detector.detect_many(services.screening_text(p) for p in batch)
                 written += services.post_rescreen_batch(
                     posts=batch, detections=detections, settings_by_category=settings_by_category
                 )

@@ -9,7 +9,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from moderation import detector
-from moderation.detector import corpus, training
+from moderation.detector import corpus
+
+try:
+    from moderation.detector import training
+except ImportError as exc:  # pragma: no cover - a production install without the extra
+    raise CommandError(
+        f"training needs the `train` extra ({exc.name} is missing): pip install -e '.[train]'"
+    ) from exc
 from moderation.detector.model import DEFAULT_ARTEFACT
 from moderation.selectors import moderation_labelled_examples
 
