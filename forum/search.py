@@ -271,12 +271,24 @@ def rebuild(*, batch_size: int = 2000, progress=None) -> int:
             written += len(rows)
             if progress is not None:
                 progress(len(posts))
-    if _vendor() == "postgresql":
-        with connection.cursor() as cursor:
-            # Fresh statistics: the planner's estimates for common and rare words come from
-            # them, and a bulk rewrite makes the old ones wrong.
-            cursor.execute("ANALYZE forum_postsearch")
+    after_bulk_write()
     return written
+
+
+def after_bulk_write() -> None:
+    """After many rows were written at once (rebuild, seeding): merge the GIN index's pending
+    list and refresh the statistics.
+
+    GIN queues fresh entries in a pending list that every search scans in full until vacuum
+    merges it; after a bulk write that made a rare word's lookup cost 320 ms instead of 0.3 ms
+    at 100,000 posts. The planner's estimates come from the statistics, which a bulk write
+    makes wrong.
+    """
+    if _vendor() != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT gin_clean_pending_list('forum_search_document_idx')")
+        cursor.execute("ANALYZE forum_postsearch")
 
 
 # --- queries ---------------------------------------------------------------------------------

@@ -427,6 +427,7 @@ def build(shape: Shape, *, progress: Callable[[int], None] | None = None) -> dic
                 User.objects.filter(pk=pk).update(post_count=n)
         written["threads"] = len(counts)
         written["posts"] = shape.posts
+    search.after_bulk_write()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
