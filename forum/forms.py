@@ -103,3 +103,17 @@ class SearchForm(forms.Form):
                 datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC) if until else None
             ),
         )
+
+
+class NotificationReadForm(forms.Form):
+    """Mark one notification (`id`) or all (`all`) read; `next` is a page of the list."""
+
+    id = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    all = forms.BooleanField(required=False)
+    next = forms.RegexField(regex=r"^/notifications/(\?page=\d{1,6})?$", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("all") and not data.get("id"):
+            raise ValidationError("Choose a notification to mark read, or all of them.")
+        return data

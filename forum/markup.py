@@ -423,3 +423,16 @@ def own_text(source: str) -> str:
 def normalize_text(text: str) -> str:
     """Whitespace-insensitive form used to check that an excerpt occurs in its source."""
     return " ".join(text.split())
+
+
+def plain_excerpt(html: str, length: int = 160) -> str:
+    """The post's own words as plain text, for a one-line preview: quoted blocks are left out
+    whole (they are someone else's words, and may be of a post this reader cannot see)."""
+    import html as html_lib
+
+    from django.utils.text import Truncator
+
+    text = nh3.clean(
+        html, tags=set(), attributes={}, clean_content_tags={"blockquote", "script", "style"}
+    )
+    return Truncator(" ".join(html_lib.unescape(text).split())).chars(length)

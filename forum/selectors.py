@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from forum import policy, search
-from forum.models import Category, Post, Thread
+from forum.models import Category, Notification, Post, ReadMarker, Thread
 from forum.policy import AnyUser
 
 
@@ -16,11 +28,39 @@ def category_list() -> QuerySet[Category]:
     return Category.objects.annotate(thread_total=Count("threads"))
 
 
-def thread_list(*, category: Category | None = None) -> QuerySet[Thread]:
+def thread_list(
+    *, category: Category | None = None, user: AnyUser | None = None
+) -> QuerySet[Thread]:
+    """Threads with their category and author. For a member, each thread also carries
+    `read_number` (how far they have read it, None when never opened) and `unread_count`,
+    in the same query."""
     qs = Thread.objects.select_related("category", "author")
     if category is not None:
         qs = qs.filter(category=category)
+    if user is not None and policy.is_member(user):
+        marker = ReadMarker.objects.filter(user=user, thread=OuterRef("pk"))
+        qs = qs.annotate(read_number=Subquery(marker.values("last_read_number")[:1])).annotate(
+            unread_count=F("last_number") - Coalesce(F("read_number"), 0)
+        )
+    else:
+        qs = qs.annotate(
+            read_number=Value(None, output_field=IntegerField()),
+            unread_count=Value(0, output_field=IntegerField()),
+        )
     return qs
+
+
+def first_unread_number(*, thread: Thread, user: AnyUser) -> int:
+    """The number of the first post the member has not read (1 for a thread never opened,
+    the last post when everything is read)."""
+    if not policy.is_member(user):
+        return 1
+    read = (
+        ReadMarker.objects.filter(user=user, thread=thread)
+        .values_list("last_read_number", flat=True)
+        .first()
+    )
+    return max(1, min((read or 0) + 1, thread.last_number))
 
 
 def post_queryset() -> QuerySet[Post]:
@@ -105,3 +145,20 @@ def search_posts(
         post.title_html = title_html
         post.snippet = snippet
     return SearchPage(posts=posts, next_cursor=result.next_cursor, windowed=result.windowed)
+
+
+def notification_list(*, user: AnyUser) -> QuerySet[Notification]:
+    """The member's notifications, unread first, then newest first. A post hidden or deleted
+    after the notification was sent stays out of sight (moderators still see it)."""
+    qs = Notification.objects.filter(recipient=user).select_related(
+        "actor", "post__thread", "post__author"
+    )
+    qs = qs.filter(policy.readable_posts_q(user, prefix="post__"))
+    unread_first = ExpressionWrapper(Q(read__isnull=True), output_field=BooleanField())
+    return qs.order_by(unread_first.desc(), "-created", "-id")
+
+
+def notification_unread_count(*, user: AnyUser) -> int:
+    if not policy.is_member(user):
+        return 0
+    return notification_list(user=user).filter(read__isnull=True).count()

@@ -136,6 +136,8 @@ def _create_post(*, thread: Thread, author: User, body: str, created=None) -> Po
     thread.save(update_fields=["last_number", "post_count", "last_activity"])
     thread.refresh_from_db(fields=["post_count"])
     User.objects.filter(pk=author.pk).update(post_count=F("post_count") + 1)
+    # A member's own post never makes the thread unread for them.
+    _read_advance(user=author, thread=thread, number=number)
     _after_post_write(post=post, created=True)
     return post
 
@@ -346,12 +348,36 @@ def thread_mark_read(*, user: User, thread: Thread, number: int) -> int:
     return number
 
 
+def _read_advance(*, user: User, thread: Thread, number: int) -> None:
+    """Move the read position forward to `number`, never back (two tabs, an old page)."""
+    moved = ReadMarker.objects.filter(user=user, thread=thread, last_read_number__lt=number).update(
+        last_read_number=number, updated=timezone.now()
+    )
+    if not moved:
+        ReadMarker.objects.get_or_create(
+            user=user, thread=thread, defaults={"last_read_number": number}
+        )
+
+
 @transaction.atomic
-def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
-    """Mark the member's own notifications read (all of them when `ids` is None); returns
-    how many changed. Ids of other members' notifications are ignored."""
+def thread_read_through(*, user: User, thread: Thread, number: int) -> None:
+    """The member has seen the thread's posts up to `number` (a page they opened): move the
+    read position forward and mark notifications about the posts they saw read."""
+    policy.check_member(user, "You must be signed in to keep a read position.")
+    _read_advance(user=user, thread=thread, number=max(0, min(int(number), thread.last_number)))
+
+
+@transaction.atomic
+def notifications_mark_read(
+    *, user: User, ids: list[int] | None = None, post_ids: list[int] | None = None
+) -> int:
+    """Mark the member's own notifications read: those with the given `ids`, or those about
+    the given `post_ids` (posts they have just seen), or all of them when both are None.
+    Returns how many changed. Ids of other members' notifications are ignored."""
     policy.check_member(user)
     unread = Notification.objects.filter(recipient=user, read__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=ids)
+    if post_ids is not None:
+        unread = unread.filter(post_id__in=post_ids)
     return unread.update(read=timezone.now())

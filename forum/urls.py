@@ -8,10 +8,13 @@ from forum import views
 forum_patterns = [
     path("", views.index, name="index"),
     path("search/", views.search, name="search"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read/", views.notification_read, name="notifications_read"),
     path("c/<slug:slug>/", views.category_detail, name="category"),
     path("c/<slug:slug>/new/", views.thread_create, name="thread_create"),
     path("t/<int:pk>/", views.thread_detail, name="thread_short"),
     path("t/<int:pk>/reply/", views.post_reply, name="reply"),
+    path("t/<int:pk>/unread/", views.thread_unread, name="thread_unread"),
     path("t/<int:pk>/<slug:slug>/", views.thread_detail, name="thread"),
     path("p/<int:pk>/", views.post_detail, name="post"),
     path("p/<int:pk>/edit/", views.post_edit, name="post_edit"),

@@ -14,8 +14,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from forum import policy, quotes, selectors, services, throttles
-from forum.forms import PostForm, SearchForm, ThreadForm, add_service_errors
+from forum.forms import NotificationReadForm, PostForm, SearchForm, ThreadForm, add_service_errors
+from forum.markup import plain_excerpt
 from forum.models import Category, Post, Thread
+
+NOTIFICATIONS_PER_PAGE = 30
 
 
 def _throttled(request: HttpRequest, form) -> float | None:
@@ -39,7 +42,9 @@ def index(request: HttpRequest) -> HttpResponse:
         "forum/index.html",
         {
             "categories": selectors.category_list(),
-            "threads": selectors.thread_list()[: settings.STOA["THREADS_PER_PAGE"]],
+            "threads": selectors.thread_list(user=request.user)[
+                : settings.STOA["THREADS_PER_PAGE"]
+            ],
         },
     )
 
@@ -47,15 +52,27 @@ def index(request: HttpRequest) -> HttpResponse:
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     category = get_object_or_404(Category, slug=slug)
     page = Paginator(
-        selectors.thread_list(category=category), settings.STOA["THREADS_PER_PAGE"]
+        selectors.thread_list(category=category, user=request.user),
+        settings.STOA["THREADS_PER_PAGE"],
     ).get_page(request.GET.get("page"))
     return render(request, "forum/category.html", {"category": category, "page": page})
+
+
+def _post_url(thread: Thread, number: int) -> str:
+    """Where post `number` of the thread is shown: its page, at its anchor."""
+    page = (number - 1) // settings.STOA["POSTS_PER_PAGE"] + 1
+    query = f"?page={page}" if page > 1 else ""
+    return f"{thread.get_absolute_url()}{query}#post-{number}"
 
 
 def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> HttpResponse:
     thread = get_object_or_404(Thread.objects.select_related("category", "author"), pk=pk)
     if slug != thread.slug:
-        return redirect(thread, permanent=True)
+        # The short or an old URL: keep the query (?page=2) on the way to the canonical one.
+        query = request.META.get("QUERY_STRING", "")
+        return redirect(
+            f"{thread.get_absolute_url()}{'?' + query if query else ''}", permanent=True
+        )
     page = Paginator(
         selectors.thread_posts(thread=thread, user=request.user), settings.STOA["POSTS_PER_PAGE"]
     ).get_page(request.GET.get("page"))
@@ -64,6 +81,11 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
         post.thread = thread
     # What each post shows and offers is asked of forum.policy by the template
     # (post|capabilities:user), exactly as the API's serializer asks it.
+    user = request.user
+    if policy.can_follow(user) and page.object_list:
+        # Reading a page moves the read position and settles notifications about its posts.
+        services.thread_read_through(user=user, thread=thread, number=page[len(page) - 1].number)
+        services.notifications_mark_read(user=user, post_ids=[post.pk for post in page])
     return render(
         request,
         "forum/thread.html",
@@ -79,8 +101,15 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A permalink: the page of the thread that holds the post, at its anchor."""
     post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
-    page = (post.number - 1) // settings.STOA["POSTS_PER_PAGE"] + 1
-    return redirect(f"{post.thread.get_absolute_url()}?page={page}#post-{post.number}")
+    return redirect(_post_url(post.thread, post.number))
+
+
+def thread_unread(request: HttpRequest, pk: int) -> HttpResponse:
+    """The member's first unread post of the thread (the first post for visitors)."""
+    thread = get_object_or_404(Thread, pk=pk)
+    return redirect(
+        _post_url(thread, selectors.first_unread_number(thread=thread, user=request.user))
+    )
 
 
 @login_required
@@ -232,3 +261,32 @@ def search(request: HttpRequest) -> HttpResponse:
         params["cursor"] = context["page"].next_cursor
         context["next_url"] = f"?{params.urlencode()}"
     return render(request, "forum/search.html", context, status=status)
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(
+        selectors.notification_list(user=request.user), NOTIFICATIONS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    for notification in page:
+        notification.excerpt = plain_excerpt(notification.post.html)
+    return render(
+        request, "forum/notifications.html", {"page": page, "form": NotificationReadForm()}
+    )
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest) -> HttpResponse:
+    """Mark one notification (`id`) or all of them (`all`) read, then back to the list."""
+    form = NotificationReadForm(request.POST)
+    if not form.is_valid():
+        page = Paginator(
+            selectors.notification_list(user=request.user), NOTIFICATIONS_PER_PAGE
+        ).get_page(1)
+        for notification in page:
+            notification.excerpt = plain_excerpt(notification.post.html)
+        return render(request, "forum/notifications.html", {"page": page, "form": form}, status=400)
+    ids = None if form.cleaned_data["all"] else [form.cleaned_data["id"]]
+    services.notifications_mark_read(user=request.user, ids=ids)
+    return redirect(form.cleaned_data["next"] or "forum:notifications")

@@ -422,8 +422,8 @@ class NotificationListView(ConditionalGetMixin, generics.ListAPIView):
 
 
 def _unread_notifications(user) -> int:
-    qs = user.notifications.filter(read__isnull=True)
-    return qs.filter(policy.readable_posts_q(user, prefix="post__")).count()
+    # The same count as the web header's.
+    return selectors.notification_unread_count(user=user)
 
 
 @extend_schema(summary="How many notifications are unread", responses=serializers.CountSerializer)

@@ -2,8 +2,8 @@
 
 - Chromium is /usr/bin/chromium (or $STOA_CHROMIUM); Playwright's own browser downloads are never
   used. Without Chromium every test here is skipped with that reason; `.ci/run` installs it.
-- `live_server` is pytest-django's server thread on one fixed loopback port per xdist worker
-  (8120 + worker number, or $STOA_LIVE_SERVER_PORT), so the tests use the same database.
+- `live_server` is pytest-django's server thread on 127.0.0.1, in the test process, so it uses
+  the tests' database; on a free port, or $STOA_LIVE_SERVER_PORT (+ the xdist worker number).
 - `page` / `new_page` fail the test on any console error, uncaught exception or CSP violation the
   page reports, unless the test declares it with `page_problems.allow(regex)`.
 - `axe_scan(page)` injects axe-core and returns serious/critical violations.
@@ -72,12 +72,13 @@ def axe_script() -> str:
 
 @pytest.fixture(scope="session")
 def live_server(request, worker_id):
-    """pytest-django's live server on a fixed loopback port (the machine's port plan)."""
+    """pytest-django's live server on loopback, for the whole session."""
     from pytest_django.live_server_helper import LiveServer
 
-    base = int(os.environ.get("STOA_LIVE_SERVER_PORT", "8120"))
-    offset = 0 if worker_id == "master" else int(worker_id.removeprefix("gw"))
-    server = LiveServer(f"127.0.0.1:{base + offset}")
+    port = 0  # any free port, so that several checkouts can run the suite at once
+    if base := os.environ.get("STOA_LIVE_SERVER_PORT"):
+        port = int(base) + (0 if worker_id == "master" else int(worker_id.removeprefix("gw")))
+    server = LiveServer(f"127.0.0.1:{port}")
     yield server
     server.stop()
 
