@@ -37,7 +37,8 @@ def test_member_starts_a_thread_with_category_slug(as_member, member, category):
     assert data["title"] == "Knee pain after runs"
     assert data["category"]["slug"] == category.slug
     assert data["post_count"] == 1
-    assert data["unread_count"] == 1
+    # The author's own post is read by them.
+    assert data["unread_count"] == 0
     assert data["is_subscribed"] is True
     assert thread.posts.get().source == "Any tips?"
 
@@ -226,8 +227,9 @@ def test_threads_carry_unread_counts_and_read_position(
     services.post_reply(author=other_member, thread=thread, body="Reply one")
     services.post_reply(author=other_member, thread=thread, body="Reply two")
     listed = as_member.get("/api/v1/threads/").json()["results"][0]
-    assert listed["unread_count"] == 3
-    assert listed["last_read_number"] == 0
+    # The member wrote post 1, so only the two replies are unread for them.
+    assert listed["unread_count"] == 2
+    assert listed["last_read_number"] == 1
 
     response = as_member.post(f"/api/v1/threads/{thread.pk}/read/", {"number": 2})
     assert response.status_code == 200
@@ -236,8 +238,9 @@ def test_threads_carry_unread_counts_and_read_position(
     detail = as_member.get(f"/api/v1/threads/{thread.pk}/").json()
     assert detail["unread_count"] == 1
     assert detail["last_read_number"] == 2
-    # Another member's position is their own.
-    assert as_other.get(f"/api/v1/threads/{thread.pk}/").json()["unread_count"] == 3
+    # Another member's position is their own: through their own last reply.
+    other = as_other.get(f"/api/v1/threads/{thread.pk}/").json()
+    assert (other["unread_count"], other["last_read_number"]) == (0, 3)
 
 
 def test_read_position_is_clamped_and_validated(as_member, member, thread):
