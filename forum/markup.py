@@ -27,6 +27,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import escape
 from markdown_it import MarkdownIt
+from markdown_it.rules_block.table import table as _table_rule
+from markdown_it.rules_core.linkify import linkify as _core_linkify
+from markdown_it.rules_inline.linkify import linkify as _inline_linkify
 
 # Deeper blockquotes and lists are left as text by markdown-it past this level.
 MAX_NESTING = 20
@@ -43,6 +46,11 @@ STEP_BUDGET = 5_000
 MAX_LINES = 2_000
 # Distinct @names looked up per post; further ones stay plain text.
 MAX_MENTION_CANDIDATES = 100
+# Bare URLs and domains are linked in a body with at most this many link-like runs.
+MAX_LINK_CANDIDATES = 100
+_LINK_CANDIDATE = re.compile(r"://|www\.|\w\.\w")
+# Rows of one table (header and delimiter rows aside); the rest of it shows as text.
+MAX_TABLE_ROWS = 200
 
 
 class MarkupTooComplex(Exception):
@@ -95,12 +103,95 @@ def _render_mention(self, tokens, idx, options, env) -> str:
     return f'<a class="mention" href="{escape(url)}">@{escape(user.username)}</a>'
 
 
-# Raw HTML in a post is shown as text: html=False makes markdown-it escape it.
+def _render_heading_open(self, tokens, idx, options, env) -> str:
+    # The page's title is its h1 and each post's header an h2: a post's own headings start at
+    # h3, so no post outranks the page it is on.
+    return f"<h{_demoted(tokens[idx].tag)}>"
+
+
+def _render_heading_close(self, tokens, idx, options, env) -> str:
+    return f"</h{_demoted(tokens[idx].tag)}>\n"
+
+
+def _demoted(tag: str) -> int:
+    return min(int(tag[1]) + 2, 6)
+
+
+def _render_image(self, tokens, idx, options, env) -> str:
+    # No remote images: loading them would tell another server who reads the post. The image
+    # becomes a link that says what it shows (its alt text), opened only if the reader wants.
+    token = tokens[idx]
+    alt = self.renderInlineAsText(token.children or [], options, env).strip()
+    src = token.attrGet("src") or ""
+    label = alt or src.rsplit("/", 1)[-1] or "image"
+    return f'<a class="image-link" href="{escape(src)}">Image: {escape(label)}</a>'
+
+
+def _render_table_open(self, tokens, idx, options, env) -> str:
+    # A wide table scrolls inside its own box instead of widening the page.
+    return '<div class="table-wrap"><table>\n'
+
+
+def _render_table_close(self, tokens, idx, options, env) -> str:
+    return "</table></div>\n"
+
+
+_ALIGN = re.compile(r"^text-align:(left|center|right)$")
+
+
+def _render_cell_open(self, tokens, idx, options, env) -> str:
+    # Column alignment as a class: style attributes stay outside the allow-list.
+    token = tokens[idx]
+    found = _ALIGN.match(token.attrGet("style") or "")
+    return f'<{token.tag} class="align-{found.group(1)}">' if found else f"<{token.tag}>"
+
+
+# Raw HTML in a post is shown as text: html=False makes markdown-it escape it. On top of
+# CommonMark: GitHub-style tables and ~~strikethrough~~, and bare URLs linked (linkify).
 _md = MarkdownIt(
     "commonmark",
-    {"html": False, "linkify": False, "typographer": False, "maxNesting": MAX_NESTING},
+    {"html": False, "linkify": True, "typographer": False, "maxNesting": MAX_NESTING},
 )
-_md.disable("image")
+_md.enable(["table", "strikethrough", "linkify"])
+
+
+def _linkify_decide(state) -> None:
+    # linkify-it costs ~0.3 ms a link and a scan of the whole text: a body with hundreds of
+    # link-like runs ("a.b " * 7000) would take seconds. Such a body keeps its text unlinked;
+    # one with none skips the scan.
+    candidates = len(_LINK_CANDIDATE.findall(state.src))
+    state.env["_linkify"] = 0 < candidates <= MAX_LINK_CANDIDATES
+
+
+def _bounded_linkify(state) -> None:
+    if state.env.get("_linkify"):
+        _core_linkify(state)
+
+
+def _bounded_inline_linkify(state, silent: bool) -> bool:
+    return bool(state.env.get("_linkify")) and _inline_linkify(state, silent)
+
+
+def _bounded_table(state, start_line: int, end_line: int, silent: bool) -> bool:
+    # A table is parsed in one go, outside the step budget: cap its rows, so that 2,000 rows of
+    # "| x | y |" do not cost a second. Rows past the cap are left as text.
+    if _table_rule(state, start_line, min(end_line, start_line + MAX_TABLE_ROWS + 2), silent):
+        _spend(state.env)
+        return True
+    return False
+
+
+_md.core.ruler.before("inline", "stoa_linkify_decide", _linkify_decide)
+_md.core.ruler.at("linkify", _bounded_linkify)
+_md.inline.ruler.at("linkify", _bounded_inline_linkify)
+_md.block.ruler.at("table", _bounded_table, {"alt": ["paragraph", "reference"]})
+_md.add_render_rule("heading_open", _render_heading_open)
+_md.add_render_rule("heading_close", _render_heading_close)
+_md.add_render_rule("image", _render_image)
+_md.add_render_rule("table_open", _render_table_open)
+_md.add_render_rule("table_close", _render_table_close)
+_md.add_render_rule("th_open", _render_cell_open)
+_md.add_render_rule("td_open", _render_cell_open)
 _md.inline.ruler.before("text", "stoa_budget", _inline_budget_rule)
 _md.block.ruler.before(
     "table",
@@ -118,8 +209,6 @@ ALLOWED_TAGS = {
     "code",
     "del",
     "em",
-    "h1",
-    "h2",
     "h3",
     "h4",
     "h5",
@@ -131,6 +220,13 @@ ALLOWED_TAGS = {
     "pre",
     "strong",
     "ul",
+    "s",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
     "div",
     "span",
     "cite",
@@ -146,6 +242,8 @@ ALLOWED_ATTRIBUTES = {
     "p": {"class"},
     "ol": {"start"},
     "code": {"class"},
+    "th": {"class"},
+    "td": {"class"},
 }
 
 

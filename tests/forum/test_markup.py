@@ -277,3 +277,67 @@ def test_mentions_link_existing_active_members_case_insensitively(member):
 def test_mentions_are_not_linked_inside_code(member):
     html = markup.render_markdown(f"`@{member.username}`\n\n```\n@{member.username}\n```")
     assert 'class="mention"' not in html
+
+
+def test_gfm_tables_render_inside_a_scrolling_box_with_alignment_as_classes():
+    html = markup.render_markdown("| lift | kg |\n|:-----|---:|\n| squat | 140 |")
+    assert '<div class="table-wrap"><table>' in html
+    assert '<th class="align-left">lift</th>' in html
+    assert '<td class="align-right">140</td>' in html
+    assert "style=" not in html
+    assert "|" not in html
+
+
+def test_strikethrough():
+    assert "<s>5x5</s>" in markup.render_markdown("~~5x5~~ 3x8 now")
+
+
+def test_bare_urls_and_domains_are_linked_but_not_inside_code():
+    html = markup.render_markdown(
+        "See kimlifts.example.org or https://example.com/x. `https://no.example`"
+    )
+    assert '<a href="http://kimlifts.example.org" rel="nofollow ugc noopener">' in html
+    assert '<a href="https://example.com/x" rel="nofollow ugc noopener">' in html
+    assert "<code>https://no.example</code>" in html
+
+
+@pytest.mark.parametrize(
+    ("source", "tag"), [("# Big", "h3"), ("## Less", "h4"), ("### Small", "h5"), ("#### x", "h6")]
+)
+def test_headings_in_a_post_never_outrank_the_page_and_post_headings(source, tag):
+    html = markup.render_markdown(source)
+    assert html.startswith(f"<{tag}>")
+    assert "<h1" not in html and "<h2" not in html
+
+
+def test_setext_headings_are_demoted_too():
+    assert markup.render_markdown("Title\n=====").startswith("<h3>")
+
+
+def test_images_become_links_named_by_their_alt_text_and_are_never_loaded():
+    html = markup.render_markdown("![my squat rack](https://tracker.example/p.png)")
+    assert "<img" not in html
+    assert (
+        '<a class="image-link" href="https://tracker.example/p.png" rel="nofollow ugc noopener">'
+        "Image: my squat rack</a>"
+    ) in html
+    assert ">Image: p.png</a>" in markup.render_markdown("![](https://tracker.example/p.png)")
+
+
+def test_an_image_with_a_dangerous_url_is_not_linked():
+    html = markup.render_markdown("![x](javascript:alert(1))")
+    assert "javascript" not in html.split(">", 1)[0]
+    assert 'href="javascript' not in html
+
+
+def test_a_body_full_of_link_like_runs_stays_text_instead_of_costing_seconds():
+    started = time.perf_counter()
+    html = markup.render_markdown("www.a.example " * 3000)
+    assert "<a " not in html
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_huge_table_keeps_its_first_rows_as_a_table():
+    rows = "".join(f"| {i} | x |\n" for i in range(markup.MAX_TABLE_ROWS + 50))
+    html = markup.render_markdown("| n | v |\n|---|---|\n" + rows)
+    assert html.count("<tr>") == markup.MAX_TABLE_ROWS + 1
