@@ -24,7 +24,8 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
 
 class PostForm(forms.Form):
     body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 10}),
+        label="Your post",
+        widget=forms.Textarea(attrs={"rows": 10, "class": "composer-body"}),
         max_length=settings.STOA["POST_MAX_LENGTH"],
         strip=False,
         help_text='Markdown. Quote with [quote="name" post=123]text[/quote].',

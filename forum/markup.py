@@ -128,8 +128,9 @@ def _render_image(self, tokens, idx, options, env) -> str:
 
 
 def _render_table_open(self, tokens, idx, options, env) -> str:
-    # A wide table scrolls inside its own box instead of widening the page.
-    return '<div class="table-wrap"><table>\n'
+    # A wide table scrolls inside its own box instead of widening the page; tabindex lets a
+    # keyboard reach and scroll it.
+    return '<div class="table-wrap" tabindex="0"><table>\n'
 
 
 def _render_table_close(self, tokens, idx, options, env) -> str:
@@ -191,6 +192,18 @@ _md.add_render_rule("image", _render_image)
 _md.add_render_rule("table_open", _render_table_open)
 _md.add_render_rule("table_close", _render_table_close)
 _md.add_render_rule("th_open", _render_cell_open)
+
+
+def _focusable_pre(rule):
+    # A long code line scrolls inside its block; tabindex lets a keyboard reach and scroll it.
+    def render(self, tokens, idx, options, env) -> str:
+        return rule(tokens, idx, options, env).replace("<pre>", '<pre tabindex="0">', 1)
+
+    return render
+
+
+_md.add_render_rule("fence", _focusable_pre(_md.renderer.rules["fence"]))
+_md.add_render_rule("code_block", _focusable_pre(_md.renderer.rules["code_block"]))
 _md.add_render_rule("td_open", _render_cell_open)
 _md.inline.ruler.before("text", "stoa_budget", _inline_budget_rule)
 _md.block.ruler.before(
@@ -235,7 +248,8 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "class"},
     "blockquote": {"class", "data-quote"},
-    "div": {"class"},
+    "div": {"class", "tabindex"},
+    "pre": {"tabindex"},
     "span": {"class"},
     "cite": {"class"},
     "footer": {"class"},

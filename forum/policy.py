@@ -175,6 +175,17 @@ def can_delete_post(user: AnyUser | None, post: Post) -> bool:
     )
 
 
+def can_undelete_post(user: AnyUser | None, post: Post) -> bool:
+    """Authors undo their own deletion (not a moderator's hiding) while the thread is open."""
+    return (
+        _is_author(user, post)
+        and _may(user, EDIT)
+        and post.state == Post.State.DELETED
+        and post.state_changed_by_id == post.author_id
+        and not post.thread.is_locked
+    )
+
+
 def can_quote_post(user: AnyUser | None, post: Post) -> bool:
     """Quoting is replying with part of a post: the viewer may reply in its thread, and only a
     visible post is quoted (a quote of a hidden post would show "removed" to every reader)."""
@@ -253,6 +264,11 @@ def check_edit_post(user: AnyUser | None, post: Post) -> None:
 def check_delete_post(user: AnyUser | None, post: Post) -> None:
     if not can_delete_post(user, post):
         raise PermissionDenied(_reason(user, EDIT, "You cannot delete this post."))
+
+
+def check_undelete_post(user: AnyUser | None, post: Post) -> None:
+    if not can_undelete_post(user, post):
+        raise PermissionDenied(_reason(user, EDIT, "You cannot restore this post."))
 
 
 def check_quote_post(user: AnyUser | None, post: Post) -> None:

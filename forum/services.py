@@ -244,6 +244,14 @@ def post_delete(*, actor: User, post: Post) -> Post:
 
 
 @transaction.atomic
+def post_undelete(*, actor: User, post: Post) -> Post:
+    """The author takes back their own deletion: the post is visible again, counters follow."""
+    post = _lock_post(post)
+    policy.check_undelete_post(actor, post)
+    return _set_state(post=post, actor=actor, state=Post.State.VISIBLE)
+
+
+@transaction.atomic
 def post_hide(*, actor: User, post: Post) -> Post:
     policy.check_moderator(actor, "Only moderators can hide posts.")
     post = _lock_post(post)

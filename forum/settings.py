@@ -140,6 +140,9 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
+# The failure page keeps what the member typed (forum.views.csrf_failure).
+CSRF_FAILURE_VIEW = "forum.views.csrf_failure"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "forum:index"
 LOGOUT_REDIRECT_URL = "forum:index"

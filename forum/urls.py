@@ -19,6 +19,7 @@ forum_patterns = [
     path("p/<int:pk>/", views.post_detail, name="post"),
     path("p/<int:pk>/edit/", views.post_edit, name="post_edit"),
     path("p/<int:pk>/delete/", views.post_delete, name="post_delete"),
+    path("p/<int:pk>/undelete/", views.post_undelete, name="post_undelete"),
     path("p/<int:pk>/hide/", views.post_hide, name="post_hide"),
     path("p/<int:pk>/restore/", views.post_restore, name="post_restore"),
     path("p/<int:pk>/history/", views.post_history, name="post_history"),

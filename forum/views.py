@@ -14,8 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from forum import policy, quotes, selectors, services, throttles
+from forum.content import check_post_content
 from forum.forms import NotificationReadForm, PostForm, SearchForm, ThreadForm, add_service_errors
-from forum.markup import plain_excerpt
+from forum.markup import plain_excerpt, render_markdown
 from forum.models import Category, Post, Thread
 
 NOTIFICATIONS_PER_PAGE = 30
@@ -34,6 +35,20 @@ def _render_form(request, template, context, wait: float | None) -> HttpResponse
     if wait is not None:
         response["Retry-After"] = str(math.ceil(wait))
     return response
+
+
+def _preview(request: HttpRequest, form) -> str | None:
+    """The HTML a post would be stored with, for the Preview button: the same cleaning, checks
+    and rendering as a save, and nothing written or counted against the posting limits."""
+    if "preview" not in request.POST or not form.is_valid():
+        return None
+    try:
+        body = services.clean_body(form.cleaned_data["body"])
+        check_post_content(body=body, author=request.user)
+        return render_markdown(body)
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return None
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -117,7 +132,10 @@ def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
     category = get_object_or_404(Category, slug=slug)
     form = ThreadForm(request.POST or None)
     wait = None
-    if request.method == "POST" and form.is_valid() and not (wait := _throttled(request, form)):
+    preview = _preview(request, form) if request.method == "POST" else None
+    if "preview" in request.POST:
+        pass
+    elif request.method == "POST" and form.is_valid() and not (wait := _throttled(request, form)):
         try:
             thread = services.thread_create(
                 author=request.user,
@@ -130,7 +148,10 @@ def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             return redirect(thread)
     return _render_form(
-        request, "forum/thread_form.html", {"category": category, "form": form}, wait
+        request,
+        "forum/thread_form.html",
+        {"category": category, "form": form, "preview": preview},
+        wait,
     )
 
 
@@ -156,21 +177,33 @@ def post_reply(request: HttpRequest, pk: int) -> HttpResponse:
         )
     form = PostForm(request.POST)
     wait = None
-    if form.is_valid() and not (wait := _throttled(request, form)):
+    status = None
+    preview = _preview(request, form)
+    if "preview" in request.POST:
+        pass
+    elif form.is_valid() and not (wait := _throttled(request, form)):
         try:
             post = services.post_reply(
                 author=request.user, thread=thread, body=form.cleaned_data["body"]
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except PermissionDenied as exc:
+            # Locked (or the member restricted) while they were typing: keep their text, say
+            # why, and let them copy it.
+            form.add_error(None, str(exc) or "You cannot reply to this thread.")
+            status = 403
         else:
             return redirect(post)
-    return _render_form(
+    response = _render_form(
         request,
         "forum/post_form.html",
-        {"thread": thread, "form": form, "action": "reply"},
+        {"thread": thread, "form": form, "action": "reply", "preview": preview},
         wait,
     )
+    if status is not None:
+        response.status_code = status
+    return response
 
 
 @login_required
@@ -179,7 +212,10 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not policy.can_edit_post(request.user, post):
         raise PermissionDenied
     form = PostForm(request.POST or None, initial={"body": post.source})
-    if request.method == "POST" and form.is_valid():
+    preview = _preview(request, form) if request.method == "POST" else None
+    if "preview" in request.POST:
+        pass
+    elif request.method == "POST" and form.is_valid():
         try:
             services.post_edit(editor=request.user, post=post, body=form.cleaned_data["body"])
         except ValidationError as exc:
@@ -189,7 +225,7 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "forum/post_form.html",
-        {"thread": post.thread, "post": post, "form": form, "action": "edit"},
+        {"thread": post.thread, "post": post, "form": form, "action": "edit", "preview": preview},
     )
 
 
@@ -197,8 +233,22 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def post_delete(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
+    if "confirm" not in request.POST:
+        # The Delete button asks first; the page works without JavaScript.
+        if not policy.can_delete_post(request.user, post):
+            raise PermissionDenied
+        return render(request, "forum/post_delete.html", {"post": post, "thread": post.thread})
     services.post_delete(actor=request.user, post=post)
-    messages.success(request, "Your post was deleted.")
+    messages.success(request, "Your post was deleted. You can undo this from the thread.")
+    return redirect(post)
+
+
+@login_required
+@require_POST
+def post_undelete(request: HttpRequest, pk: int) -> HttpResponse:
+    post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
+    services.post_undelete(actor=request.user, post=post)
+    messages.success(request, "Your post is back.")
     return redirect(post)
 
 
@@ -290,3 +340,18 @@ def notification_read(request: HttpRequest) -> HttpResponse:
     ids = None if form.cleaned_data["all"] else [form.cleaned_data["id"]]
     services.notifications_mark_read(user=request.user, ids=ids)
     return redirect(form.cleaned_data["next"] or "forum:notifications")
+
+
+# Form fields whose text a member typed, given back on the expired-form page.
+_KEPT_FIELDS = ("title", "body")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """The CSRF failure page, in the layout: nothing was saved, and a form's text comes back
+    in a fresh form (new token) so an expired form does not lose a long post."""
+    kept = [
+        (name, request.POST[name][: settings.STOA["POST_MAX_LENGTH"]])
+        for name in _KEPT_FIELDS
+        if request.method == "POST" and request.POST.get(name)
+    ]
+    return render(request, "csrf_failure.html", {"kept": kept}, status=403)

@@ -42,3 +42,14 @@ def readable_html(post, user) -> str:
 @register.filter
 def placeholder_label(post) -> str:
     return policy.placeholder_label(post)
+
+
+@register.filter
+def page_links(page) -> list:
+    """Numbered pages around the current one, first and last always: 1 … 4 5 [6] 7 8 … 20."""
+    return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+
+
+@register.filter
+def can_undelete(post, user) -> bool:
+    return policy.can_undelete_post(user, post)
