@@ -281,7 +281,7 @@ def test_mentions_are_not_linked_inside_code(member):
 
 def test_gfm_tables_render_inside_a_scrolling_box_with_alignment_as_classes():
     html = markup.render_markdown("| lift | kg |\n|:-----|---:|\n| squat | 140 |")
-    assert '<div class="table-wrap"><table>' in html
+    assert '<div class="table-wrap" tabindex="0"><table>' in html
     assert '<th class="align-left">lift</th>' in html
     assert '<td class="align-right">140</td>' in html
     assert "style=" not in html

@@ -137,7 +137,10 @@ def test_quote_link_prefills_the_reply_form(client, member, moderator, thread, s
     assert client.get(url, {"quote": source.pk}).status_code == 404
     assert client.get(url, {"quote": 987654}).status_code == 404
     assert client.get(url, {"quote": "1 OR 1=1"}).status_code == 404
-    assert b">Quote</a>" in client.get(thread.get_absolute_url()).content
+    assert (
+        b'>Quote<span class="visually-hidden"> post #1</span></a>'
+        in client.get(thread.get_absolute_url()).content
+    )
 
 
 def test_thread_page_with_quotes_costs_the_same_queries(client, member, make_thread, source):
