@@ -62,7 +62,35 @@ class SignInLimitFormMixin:
 
 
 class LoginForm(SignInLimitFormMixin, AuthenticationForm):
-    pass
+    """Django's sign-in form, which also tells the owner of an account that is not activated
+    yet (right password, inactive) so, instead of "wrong password"; `needs_activation` lets
+    the page offer a new activation link. Without the right password it says nothing more
+    than for any wrong sign-in."""
+
+    needs_activation = False
+
+    def clean(self):
+        try:
+            return super().clean()
+        except forms.ValidationError as exc:
+            if any(e.code == "throttled" for e in exc.error_list) or not self._inactive_owner():
+                raise
+            self.needs_activation = True
+            raise forms.ValidationError(
+                "This account is not activated yet. Open the link in the e-mail we sent when "
+                "you signed up, or ask for a new one below.",
+                code="inactive",
+            ) from None
+
+    def _inactive_owner(self) -> bool:
+        username = self.cleaned_data.get("username") or ""
+        password = self.cleaned_data.get("password") or ""
+        user = User.objects.filter(username__iexact=username, is_active=False).first()
+        return bool(user and user.has_usable_password() and user.check_password(password))
+
+
+class ActivationResendForm(forms.Form):
+    email = forms.EmailField(label="E-mail address", max_length=254)
 
 
 class AdminLoginForm(SignInLimitFormMixin, AdminAuthenticationForm):

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -136,16 +137,41 @@ def member_signup(*, username: str, email: str, password: str, site_url: str) ->
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
+    _send_activation(user=user, site_url=site_url)
+    return user
+
+
+def _send_activation(*, user: User, site_url: str) -> None:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     link = site_url + reverse("accounts:activate", kwargs={"uidb64": uid, "token": token})
     send_mail(
         "Activate your Stoa account",
-        f"Welcome to Stoa, {username}! Open this link to activate your account:\n\n{link}\n",
+        f"Welcome to Stoa, {user.username}! Open this link to activate your account:\n\n{link}\n",
         None,
-        [email],
+        [user.email],
     )
-    return user
+
+
+# One new activation link per address in this window: the form is open to anyone, and must not
+# become a way to flood someone's mailbox.
+ACTIVATION_RESEND_WINDOW = 600
+
+
+def activation_resend(*, email: str, site_url: str) -> bool:
+    """E-mail a new activation link to the account waiting for activation at `email`; returns
+    whether one was sent. The caller answers the same either way (no account probing)."""
+    user = User.objects.filter(
+        email__iexact=email.strip(), is_active=False, last_login__isnull=True
+    ).first()
+    # Accounts made by an import (no usable password) are claimed another way; an account
+    # that has signed in before was deactivated on purpose.
+    if user is None or not user.has_usable_password():
+        return False
+    if not cache.add(f"activation-resend:{user.pk}", 1, ACTIVATION_RESEND_WINDOW):
+        return False
+    _send_activation(user=user, site_url=site_url)
+    return True
 
 
 @transaction.atomic

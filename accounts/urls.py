@@ -8,6 +8,7 @@ app_name = "accounts"
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("signup/done/", views.signup_done, name="signup_done"),
+    path("activate/resend/", views.activation_resend, name="activation_resend"),
     path("activate/<str:uidb64>/<str:token>/", views.activate, name="activate"),
     path("profile/", views.profile_edit, name="profile_edit"),
     path("u/<str:username>/", views.profile, name="profile"),

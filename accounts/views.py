@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts import services
-from accounts.forms import LoginForm, ProfileForm, SignupForm
+from accounts.forms import ActivationResendForm, LoginForm, ProfileForm, SignupForm
 from accounts.models import User
 from forum import selectors
 
@@ -37,6 +37,23 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 def signup_done(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup_done.html")
+
+
+def activation_resend(request: HttpRequest) -> HttpResponse:
+    """A new activation link for an account that is not activated yet. The answer is the same
+    whether or not the address has such an account."""
+    form = ActivationResendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.activation_resend(
+            email=form.cleaned_data["email"], site_url=f"{request.scheme}://{request.get_host()}"
+        )
+        return render(request, "accounts/activation_resent.html")
+    return render(
+        request,
+        "accounts/activation_resend.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
