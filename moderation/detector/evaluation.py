@@ -58,6 +58,7 @@ class Item:
     severity: str = "none"
     expected_severity: str | None = None
     origin: str = ""
+    source: str = ""  # e.g. "ryoga_2021", "rrunning_swimming_2024/Swimming"
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Report:
     overall: Counts = field(default_factory=Counts)
     by_kind: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
     by_origin: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
+    by_source: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
     items: list[Item] = field(default_factory=list)
 
     @property
@@ -80,6 +82,8 @@ def build_report(items: Sequence[Item]) -> Report:
             rep.by_kind[it.kind].add(it.label, it.flagged)
         if it.origin:
             rep.by_origin[it.origin].add(it.label, it.flagged)
+        if it.source:
+            rep.by_source[it.source].add(it.label, it.flagged)
         rep.items.append(it)
     return rep
 
@@ -154,6 +158,34 @@ def format_origins(rep: Report) -> list[str]:
     return lines
 
 
+def format_sources(rep: Report, origin: str) -> list[str]:
+    """One row per source of ``origin`` (each new source's held-out part on its own)."""
+    lines = [f"{'source':34s} {'n':>5s} {'pos':>5s} {'prec':>6s} {'recall':>7s} {'AP':>6s}"]
+    names = sorted({it.source for it in rep.items if it.origin == origin and it.source})
+    for name in names:
+        items = [it for it in rep.items if it.source == name]
+        c = rep.by_source[name]
+        ap = f"{average_precision(items):.3f}" if c.tp + c.fn else "  -  "
+        lines.append(f"{_row(name, c)} {ap:>6s}")
+    return lines
+
+
+def false_alarm_lines(items: Sequence[Item], names_body_part: Callable[[str], bool]) -> list[str]:
+    """How often posts that ask nothing are flagged on real fitness forums: all of them, and
+    those that name a body part or an injury (where false alarms concentrate)."""
+    negatives = [it for it in items if it.kind == "fitness" and not it.label]
+    body = [it for it in negatives if names_body_part(it.text)]
+    lines = []
+    for name, group in (
+        ("ordinary fitness posts", negatives),
+        ("  of them naming a body part", body),
+    ):
+        flagged = sum(it.flagged for it in group)
+        share = 100 * flagged / len(group) if group else 0.0
+        lines.append(f"{name} flagged: {flagged}/{len(group)} ({share:.1f}%)")
+    return lines
+
+
 def format_errors(rep: Report, limit: int | None = None, width: int = 160) -> list[str]:
     errs = rep.errors
     lines = [f"errors: {len(errs)}"]
@@ -166,19 +198,29 @@ def format_errors(rep: Report, limit: int | None = None, width: int = 160) -> li
 
 
 def severity_lines(items: Sequence[Item]) -> list[str]:
+    """Urgent recall and precision among flagged posts whose severity is known, by origin:
+    recall counts urgent asks given "urgent", precision the share of "urgent" that are."""
     rows = [it for it in items if it.expected_severity and it.flagged]
     if not rows:
         return []
     ok = sum(1 for it in rows if it.severity == it.expected_severity)
-    urgent = [it for it in rows if it.expected_severity == "urgent"]
-    hit = sum(1 for it in urgent if it.severity == "urgent")
-    false_urgent = sum(
-        1 for it in rows if it.expected_severity != "urgent" and it.severity == "urgent"
-    )
-    return [
-        f"severity agreement on flagged posts with a known severity: {ok}/{len(rows)}",
-        f"urgent recall: {hit}/{len(urgent)}; marked urgent but not: {false_urgent}",
+    lines = [f"severity agreement on flagged posts with a known severity: {ok}/{len(rows)}"]
+    groups = [("all", rows)] + [
+        (name, [it for it in rows if it.origin == name])
+        for name in sorted({it.origin for it in rows})
     ]
+    for name, group in groups:
+        urgent = [it for it in group if it.expected_severity == "urgent"]
+        called = [it for it in group if it.severity == "urgent"]
+        hit = sum(1 for it in urgent if it.severity == "urgent")
+        right = sum(1 for it in called if it.expected_severity == "urgent")
+        rec = f"{hit / len(urgent):.3f}" if urgent else "-"
+        prec = f"{right / len(called):.3f}" if called else "-"
+        lines.append(
+            f"urgent, {name}: recall {hit}/{len(urgent)} ({rec}), "
+            f"precision {right}/{len(called)} ({prec})"
+        )
+    return lines
 
 
 def timed(fn: Callable[[], object]) -> float:

@@ -378,6 +378,13 @@ CUE_INDEX: dict[str, int] = {c.name: i for i, c in enumerate(CUES)}
 CUE_LABELS: dict[str, str] = {c.name: c.label for c in CUES}
 
 
+def names_body_part(text: str) -> bool:
+    """Does ``text`` name a body part or a symptom (for the false-alarm rate of posts that
+    do, where the detector's false alarms concentrate)?"""
+    norm = normalize(text)
+    return bool(BODY_RE.search(norm) or SYMPTOM_RE.search(norm))
+
+
 def has_medical_term(norm: str) -> bool:
     """Cheap first-stage gate: does the text mention any health problem, care or medication?"""
     return GATE_RE.search(norm) is not None

@@ -1,4 +1,5 @@
-"""The held-out report: average precision and the breakdown by origin."""
+"""The held-out report: average precision, the breakdowns by origin and by source, false
+alarms on fitness posts and urgent precision and recall."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from moderation.detector.corpus import (
     ASKDOCS_ORIGIN,
     FORUM_ORIGIN,
     HARD_CASES_ORIGIN,
+    MENTIONS_ORIGIN,
+    PATIENT_QA_ORIGIN,
     Example,
     origin,
 )
@@ -16,8 +19,12 @@ from moderation.detector.evaluation import (
     Item,
     average_precision,
     build_report,
+    false_alarm_lines,
     format_origins,
+    format_sources,
+    severity_lines,
 )
+from moderation.detector.features import names_body_part
 
 
 def _items(labels, scores, origin_name=""):
@@ -64,3 +71,55 @@ def test_the_origin_table_gives_each_group_its_own_numbers():
     assert askdocs.split()[-5:] == ["3", "2", "1.000", "1.000", "1.000"]
     # One ask, scored below two other posts: nothing right among the flagged, AP 1/3.
     assert forum.split()[-5:] == ["4", "1", "0.000", "0.000", "0.333"]
+
+
+def test_new_sources_get_their_own_origins_and_rows():
+    def ex(source: str) -> Example:
+        return Example("t", 0, source, "1", "fitness", "test")
+
+    assert origin(ex("patient_qa_forums_2017/ehealthforum")) == PATIENT_QA_ORIGIN
+    assert origin(ex("rhmd")) == MENTIONS_ORIGIN
+    assert origin(ex("ryoga_2021")) == FORUM_ORIGIN
+    items = [
+        Item("1", "t", 1, True, 0.9, origin=FORUM_ORIGIN, source="ryoga_2021"),
+        Item("2", "t", 0, True, 0.8, origin=FORUM_ORIGIN, source="ryoga_2021"),
+        Item(
+            "3", "t", 1, False, 0.2, origin=FORUM_ORIGIN, source="rrunning_swimming_2024/Swimming"
+        ),
+        Item("4", "t", 1, True, 0.9, origin=ASKDOCS_ORIGIN, source="askdocs"),
+    ]
+    header, swim, yoga = format_sources(build_report(items), FORUM_ORIGIN)
+    assert header.split()[0] == "source"
+    assert swim.split() == ["rrunning_swimming_2024/Swimming", "1", "1", "-", "0.000", "1.000"]
+    assert yoga.split()[:5] == ["ryoga_2021", "2", "1", "0.500", "1.000"]
+
+
+def test_false_alarms_are_counted_among_fitness_posts_and_those_naming_a_body_part():
+    items = [
+        Item("1", "my knee is fine, PR today", 0, True, 0.7, kind="fitness"),
+        Item("2", "my knee clicks on squats, form tips?", 0, False, 0.2, kind="fitness"),
+        Item("3", "new shoes, thoughts?", 0, False, 0.1, kind="fitness"),
+        Item("4", "new shoes, thoughts?", 0, True, 0.6, kind="nutrition"),
+        Item("5", "my knee swells, should I see someone?", 1, True, 0.9, kind="fitness"),
+    ]
+    fitness, body = false_alarm_lines(items, names_body_part)
+    assert fitness == "ordinary fitness posts flagged: 1/3 (33.3%)"
+    assert body.strip() == "of them naming a body part flagged: 1/2 (50.0%)"
+
+
+def test_urgent_precision_and_recall_are_reported_by_origin():
+    def item(expected, given, origin_name):
+        return Item("k", "t", 1, True, 0.9, severity=given, expected_severity=expected,
+                    origin=origin_name)  # fmt: skip
+
+    items = [
+        item("urgent", "urgent", HARD_CASES_ORIGIN),
+        item("urgent", "advice", HARD_CASES_ORIGIN),
+        item("advice", "urgent", FORUM_ORIGIN),
+        item("urgent", "urgent", FORUM_ORIGIN),
+    ]
+    lines = severity_lines(items)
+    assert lines[0] == "severity agreement on flagged posts with a known severity: 2/4"
+    assert lines[1] == "urgent, all: recall 2/3 (0.667), precision 2/3 (0.667)"
+    assert "recall 1/2 (0.500), precision 1/1 (1.000)" in lines[2]
+    assert "recall 1/1 (1.000), precision 1/2 (0.500)" in lines[3]

@@ -13,12 +13,15 @@ from moderation.detector import corpus
 from moderation.detector.evaluation import (
     Item,
     build_report,
+    false_alarm_lines,
     format_breakdown,
     format_errors,
     format_origins,
+    format_sources,
     format_summary,
     severity_lines,
 )
+from moderation.detector.features import names_body_part
 
 from .detect_medical_advice import open_input, read_records
 
@@ -65,13 +68,14 @@ class Command(BaseCommand):
         if any(it.kind for it in items):
             lines += ["", "by origin (AP: average precision of the scores):"]
             lines += format_origins(report)
+            if report.by_source:
+                lines += [
+                    "",
+                    f"{corpus.FORUM_ORIGIN}, by source (each held out by source or time):",
+                ]
+                lines += format_sources(report, corpus.FORUM_ORIGIN)
             lines += ["", "by kind of post:", *format_breakdown(report)]
-            fitness = report.by_kind.get("fitness")
-            if fitness is not None:
-                lines.append(
-                    f"ordinary fitness posts flagged: {fitness.fp}/{fitness.fp + fitness.tn} "
-                    f"({100 * fitness.false_positive_rate:.1f}%)"
-                )
+            lines += false_alarm_lines(items, names_body_part)
             lines += severity_lines(items)
         lines += ["", *format_errors(report, options["max_errors"])]
         self.stdout.write("\n".join(lines))
@@ -119,6 +123,7 @@ class Command(BaseCommand):
                 d.severity,
                 ex.severity,
                 corpus.origin(ex),
+                ex.source,
             )
             for ex, d in zip(examples, dets, strict=True)
         ]
