@@ -1,0 +1,59 @@
+"""Red flags read in context: the word senses, hypotheticals and technique questions that a
+red-flag word list gets wrong, and the rewordings it misses."""
+
+from __future__ import annotations
+
+import pytest
+
+from moderation.detector.features import normalize
+from moderation.detector.severity import red_flags, severity_of
+
+
+def flags(text: str) -> list[str]:
+    return [f.name for f in red_flags(normalize(text))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Technique: swimmers asking about rhythm, not a symptom.
+        "I have trouble breathing during breaststroke, how do I time it?",
+        "I can't catch my breath on every third stroke in freestyle, any drills?",
+        # Hypotheticals.
+        "how long until I pass out if I hold my breath underwater?",
+        "what if I faint during the race, do they pull you off the course?",
+        # Word senses.
+        "saw faint rainbows around the lights after swimming, is that normal?",
+        "there's a faint line on my shin, is it a stress fracture?",
+        "healthcare is collapsed here so I can't see a doctor about my knee, any ideas?",
+        "I fell asleep on the couch and woke up with severe pain in my neck, should I stretch?",
+        "I keep falling into the same mistake of overtraining and now my knee hurts like hell",
+        # Fatigue, not neurological weakness.
+        "since I had mono my legs feel weak on every run, how do I build back up?",
+    ],
+)
+def test_red_flag_words_out_of_context_are_not_urgent(text):
+    assert flags(text) == []
+    assert severity_of(normalize(text), True)[0] == "advice"
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("continuous heart pain when I run, what could it be?", "chest_pain"),
+        ("pressure on my chest when swimming", "chest_pain"),
+        ("my chest tightens up whenever I bench heavy", "chest_pain"),
+        ("the vision in my left eye went dark for a minute during my run", "vision_loss"),
+        ("blind spots take over my vision after I swim", "vision_loss"),
+        ("my mouth was falling on one side after the race", "stroke"),
+        ("honestly everyone would be better off if I wasn't here", "suicidal"),
+        ("for the last week my left arm has felt weak and useless in the gym", "limb_numbness"),
+        ("I passed out right before the finish line", "fainting"),
+        ("I collapsed on the track after the 400", "fainting"),
+        ("I feel faint after every long run", "fainting"),
+        ("I get short of breath on easy runs now", "breathing"),
+    ],
+)
+def test_reworded_red_flags_are_found(text, flag):
+    assert flag in flags(text)
+    assert severity_of(normalize(text), True)[0] == "urgent"
