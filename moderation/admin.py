@@ -9,18 +9,25 @@ always shown escaped (plain strings and format_html; never mark_safe on member i
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from typing import ClassVar
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
 
 from forum import policy
 from forum import services as forum_services
-from moderation import selectors, services
+from moderation import highlight, selectors, services
 from moderation.models import (
     AuditLog,
     CategorySettings,
@@ -32,6 +39,7 @@ from moderation.models import (
 )
 
 EXCERPT_CHARS = 160
+QUEUE_EXCERPT_CHARS = 200
 
 
 def _excerpt(text: str) -> str:
@@ -39,31 +47,58 @@ def _excerpt(text: str) -> str:
     return Truncator(" ".join(text.split())).chars(EXCERPT_CHARS)
 
 
+def _post_label(post) -> str:
+    # Posts of one thread must not differ only by "#1" / "#2": acting on the answer instead of
+    # the question is an easy mistake.
+    role = "opening post" if post.number == 1 else "reply"
+    return f"#{post.number} ({role})"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _post_link(post) -> str:
     return format_html(
-        '<a href="{}">{} #{}</a>', post.get_absolute_url(), post.thread.title, post.number
+        '<a href="{}">{}</a> <span class="mod-postno">{}</span>',
+        post.get_absolute_url(),
+        Truncator(post.thread.title).chars(60),
+        _post_label(post),
     )
 
 
-def _run(modeladmin, request, items, do, done: str):
-    """Apply a service to each selected item; report successes and refusals, never a 500."""
-    ok, failed = 0, []
-    for item in items:
-        try:
-            do(item)
-        except (PermissionDenied, ValidationError) as exc:
-            failed.append(f"{item}: {'; '.join(getattr(exc, 'messages', [str(exc)]))}")
-        else:
-            ok += 1
-    if ok:
-        modeladmin.message_user(request, f"{done}: {ok}.", messages.SUCCESS)
-    for message in failed:
-        modeladmin.message_user(request, message, messages.ERROR)
-    # The buttons on a review's own page send it back there.
+def _back(request):
+    """Where a decision sends the moderator afterwards: the page they came from, if it is ours."""
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return HttpResponseRedirect(target)
     return None
+
+
+def _messages_of(exc: Exception) -> str:
+    return "; ".join(getattr(exc, "messages", [str(exc)]))
+
+
+def _run(modeladmin, request, items, do, done: str):
+    """Apply a service to each selected item; report successes, no-ops and refusals, never a
+    500. A no-op (``NothingToDo``) is said as such: nothing was written or recorded."""
+    ok, noop, failed = [], [], []
+    for item in items:
+        try:
+            do(item)
+        except services.NothingToDo as exc:
+            noop.append(f"{item}: {_messages_of(exc)}")
+        except (PermissionDenied, ValidationError) as exc:
+            failed.append(f"{item}: {_messages_of(exc)}")
+        else:
+            ok.append(item)
+    if ok:
+        modeladmin.message_user(request, f"{done}: {len(ok)}.", messages.SUCCESS)
+    for message in noop:
+        modeladmin.message_user(request, message, messages.WARNING)
+    for message in failed:
+        modeladmin.message_user(request, message, messages.ERROR)
+    return _back(request)
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -90,49 +125,192 @@ class QueueFilter(admin.SimpleListFilter):
             }
 
 
-class ModerationActionsMixin:
-    """Queue actions shared by reviews: they act on each review's post."""
+class OpenReportsFilter(admin.SimpleListFilter):
+    title = "open reports"
+    parameter_name = "reported"
 
-    @admin.action(
-        description="Confirm: asks for medical advice (keeps a notice)", permissions=["change"]
-    )
+    def lookups(self, request, model_admin):
+        return [("yes", "Has open reports"), ("no", "No open reports")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(has_open_reports=self.value() == "yes")
+        return queryset
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    """How long a post has waited for a moderator (pending since, or reported since)."""
+
+    title = "waiting"
+    parameter_name = "waiting"
+    BANDS: ClassVar[dict[str, tuple[timedelta | None, timedelta | None]]] = {
+        "1h": (None, timedelta(hours=1)),
+        "1d": (timedelta(hours=1), timedelta(days=1)),
+        "7d": (timedelta(days=1), timedelta(days=7)),
+        "old": (timedelta(days=7), None),
+    }
+
+    def lookups(self, request, model_admin):
+        return [
+            ("1h", "Less than an hour"),
+            ("1d", "1 to 24 hours"),
+            ("7d", "1 to 7 days"),
+            ("old", "More than a week"),
+        ]
+
+    def queryset(self, request, queryset):
+        band = self.BANDS.get(self.value() or "")
+        if band is None:
+            return queryset
+        now = timezone.now()
+        shortest, longest = band
+        if shortest is not None:
+            queryset = queryset.filter(waiting_since__lte=now - shortest)
+        if longest is not None:
+            queryset = queryset.filter(waiting_since__gt=now - longest)
+        return queryset
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h"
+    return f"{hours // 24} days"
+
+
+class ModerationActionsMixin:
+    """Queue actions shared by reviews: they act on each review's post.
+
+    Consequential decisions (confirm, dismiss, change severity, hide) and any action on more
+    than one post first show a preview: for each post, what the action will change. Posts on
+    which it would change nothing are named as such and left alone.
+    """
+
+    CONSEQUENTIAL: ClassVar[set[str]] = {
+        services.Decision.CONFIRM,
+        services.Decision.DISMISS,
+        services.Decision.SEVERITY,
+        services.Decision.HIDE,
+    }
+
+    def _decide(self, request, queryset, *, decision, do, done, severity=None, title=""):
+        reviews = list(queryset.select_related("post__thread", "post__author"))
+        plans = [
+            (
+                review,
+                services.decision_effects(review=review, decision=decision, severity=severity),
+            )
+            for review in reviews
+        ]
+        todo = [review for review, effects in plans if effects]
+        if not todo:
+            for review, _ in plans:
+                self.message_user(
+                    request,
+                    f"{review.post}: nothing to change, so nothing was done or recorded.",
+                    messages.WARNING,
+                )
+            return _back(request)
+        confirmed = request.POST.get("post") == "yes"
+        if not confirmed and (decision in self.CONSEQUENTIAL or len(reviews) > 1):
+            return TemplateResponse(
+                request,
+                "admin/moderation/review/decision_preview.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": title,
+                    "opts": self.model._meta,
+                    "plans": plans,
+                    "todo": len(todo),
+                    "action": request.POST.get("action", ""),
+                    "next": request.POST.get("next", ""),
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        skipped = [review for review, effects in plans if not effects]
+        for review in skipped:
+            self.message_user(
+                request,
+                f"{review.post}: nothing to change, so nothing was done or recorded.",
+                messages.WARNING,
+            )
+        return _run(self, request, todo, do, done)
+
+    @admin.action(description="Confirm: asks for medical advice", permissions=["change"])
     def confirm(self, request, queryset):
-        return _run(
-            self,
+        return self._decide(
             request,
             queryset,
-            lambda r: services.review_confirm(moderator=request.user, review=r),
-            "Confirmed",
+            decision=services.Decision.CONFIRM,
+            do=lambda r: services.review_confirm(moderator=request.user, review=r),
+            done="Confirmed",
+            title="Confirm: these posts ask for medical advice",
         )
 
-    @admin.action(description="Dismiss: no notice needed", permissions=["change"])
+    @admin.action(description="Dismiss: no medical notice needed", permissions=["change"])
     def dismiss(self, request, queryset):
-        return _run(
-            self,
+        return self._decide(
             request,
             queryset,
-            lambda r: services.review_dismiss(moderator=request.user, review=r),
-            "Dismissed",
+            decision=services.Decision.DISMISS,
+            do=lambda r: services.review_dismiss(moderator=request.user, review=r),
+            done="Dismissed",
+            title="Dismiss: these posts need no medical notice",
+        )
+
+    @admin.action(description="Set severity: urgent", permissions=["change"])
+    def make_urgent(self, request, queryset):
+        return self._decide(
+            request,
+            queryset,
+            decision=services.Decision.SEVERITY,
+            severity=Severity.URGENT,
+            do=lambda r: services.review_set_severity(
+                moderator=request.user, review=r, severity=Severity.URGENT
+            ),
+            done="Severity set to urgent",
+            title="Set the severity to urgent",
+        )
+
+    @admin.action(description="Set severity: advice", permissions=["change"])
+    def make_advice(self, request, queryset):
+        return self._decide(
+            request,
+            queryset,
+            decision=services.Decision.SEVERITY,
+            severity=Severity.ADVICE,
+            do=lambda r: services.review_set_severity(
+                moderator=request.user, review=r, severity=Severity.ADVICE
+            ),
+            done="Severity set to advice",
+            title="Set the severity to advice",
         )
 
     @admin.action(description="Hide the post", permissions=["change"])
     def hide_post(self, request, queryset):
-        return _run(
-            self,
+        return self._decide(
             request,
             queryset,
-            lambda r: forum_services.post_hide(actor=request.user, post=r.post),
-            "Hidden",
+            decision=services.Decision.HIDE,
+            do=lambda r: forum_services.post_hide(actor=request.user, post=r.post),
+            done="Hidden",
+            title="Hide these posts from members",
         )
 
     @admin.action(description="Restore the hidden post", permissions=["change"])
     def restore_post(self, request, queryset):
-        return _run(
-            self,
+        return self._decide(
             request,
             queryset,
-            lambda r: forum_services.post_restore(actor=request.user, post=r.post),
-            "Restored",
+            decision=services.Decision.RESTORE,
+            do=lambda r: forum_services.post_restore(actor=request.user, post=r.post),
+            done="Restored",
+            title="Show these posts to members again",
         )
 
     @admin.action(description="Add an advice notice", permissions=["add_notice"])
@@ -185,42 +363,49 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
         "post_link",
         "excerpt",
         "author",
-        "category",
         "status",
         "reason_display",
-        "severity",
+        "severity_display",
         "score_display",
-        "cues_display",
         "open_reports",
-        "screened",
+        "waiting",
     )
     list_display_links = ("excerpt",)
     list_filter = (
         QueueFilter,
+        "severity",
         "status",
         "reason",
-        "severity",
+        OpenReportsFilter,
+        WaitingFilter,
         "flagged",
         "post__thread__category",
+        "post__state",
     )
     list_select_related = ("post__thread__category", "post__author", "decided_by")
     search_fields = ("post__source", "post__thread__title", "post__author__username")
-    ordering = ("-screened", "-pk")
+    list_per_page = 50
     actions = (
         "confirm",
         "dismiss",
+        "make_urgent",
+        "make_advice",
         "hide_post",
         "restore_post",
         "add_advice_notice",
         "add_urgent_notice",
         "remove_notice",
     )
+    # The buttons on a review's own page: the decisions a moderator takes there.
+    PAGE_ACTIONS = ("confirm", "dismiss", "make_urgent", "make_advice", "hide_post", "restore_post")
     fields = (
         "post_link",
         "post_state",
         "author",
         "category",
         "post_text",
+        "thread_context",
+        "member_history",
         "status",
         "reason_display",
         "flagged",
@@ -229,6 +414,7 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
         "cues_display",
         "model_version",
         "screened",
+        "queued",
         "decided_by",
         "decided",
         "notices_display",
@@ -237,8 +423,26 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
     readonly_fields = fields
     change_form_template = "admin/moderation/review/change_form.html"
 
+    class Media:
+        css = {"all": ["moderation/admin.css"]}
+
     def get_queryset(self, request):
         return selectors.review_list()
+
+    def get_ordering(self, request):
+        # Annotations of review_list(): the ``ordering`` attribute's system check only knows
+        # model fields.
+        return selectors.QUEUE_ORDER
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/undo/",
+                self.admin_site.admin_view(self.undo_view),
+                name="moderation_review_undo",
+            ),
+            *super().get_urls(),
+        ]
 
     def has_add_permission(self, request):
         return False
@@ -246,8 +450,22 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        self._now = timezone.now()
+        return super().changelist_view(request, extra_context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Decisions are the actions (buttons above the form); the form itself saves nothing.
+        # Decisions are the buttons above the form; the form itself saves nothing.
+        review = self.get_object(request, object_id)
+        available = self.get_actions(request)
+        undo = None
+        if review is not None and policy.can_moderate(request.user):
+            entry = services.undoable_entry(post=review.post)
+            if entry is not None:
+                undo = {
+                    "entry": entry,
+                    "label": services.UNDOABLE[entry.action],
+                }
         extra_context = {
             **(extra_context or {}),
             "show_save": False,
@@ -255,10 +473,9 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
             "show_save_and_add_another": False,
             "show_delete": False,
             "moderation_actions": [
-                (name, self.get_actions(request)[name][2])
-                for name in self.actions
-                if name in self.get_actions(request)
+                (name, available[name][2]) for name in self.PAGE_ACTIONS if name in available
             ],
+            "undo": undo,
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -268,13 +485,39 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
             return f"{obj.get_reason_display()} ({obj.language})"
         return obj.get_reason_display() if obj.reason else ""
 
-    @admin.display(description="post", ordering="post__created")
+    def undo_view(self, request, pk: int):
+        """Undo the post's latest decision (POST only), then back to the review's page."""
+        review = get_object_or_404(Review, pk=pk)
+        page = reverse("admin:moderation_review_change", args=[review.pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(page)
+        entry = AuditLog.objects.filter(pk=request.POST.get("entry") or 0, post=review.post_id)
+        entry = entry.first()
+        if entry is None:
+            self.message_user(request, "There is no such decision to undo.", messages.ERROR)
+            return HttpResponseRedirect(page)
+        try:
+            services.decision_undo(moderator=request.user, entry=entry)
+        except PermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from None
+        except ValidationError as exc:
+            self.message_user(request, _messages_of(exc), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                f"Undone: the {services.UNDOABLE[entry.action]} of {review.post}. The post, its "
+                "notice and its reports are as they were before it.",
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(page)
+
+    @admin.display(description="post", ordering="post__thread__title")
     def post_link(self, obj):
         return _post_link(obj.post)
 
-    @admin.display(description="text")
+    @admin.display(description="text (detector's cues marked)")
     def excerpt(self, obj):
-        return _excerpt(obj.post.source)
+        return highlight.highlighted(obj.post.source, obj.cues, limit=QUEUE_EXCERPT_CHARS)
 
     @admin.display(description="author", ordering="post__author__username")
     def author(self, obj):
@@ -288,6 +531,12 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
     def post_state(self, obj):
         return obj.post.get_state_display()
 
+    @admin.display(description="severity", ordering="priority")
+    def severity_display(self, obj):
+        if obj.severity == Severity.URGENT:
+            return format_html('<strong class="mod-urgent">{}</strong>', "Urgent")
+        return obj.get_severity_display()
+
     @admin.display(description="score", ordering="score")
     def score_display(self, obj):
         return f"{obj.score:.2f}"
@@ -296,14 +545,83 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
     def cues_display(self, obj):
         return "; ".join(str(c) for c in obj.cues or [])
 
-    @admin.display(description="open reports", ordering="open_reports")
+    @admin.display(description="reports", ordering="open_reports")
     def open_reports(self, obj):
         return obj.open_reports
 
-    @admin.display(description="post text")
+    @admin.display(description="waiting", ordering="waiting_since")
+    def waiting(self, obj):
+        now = getattr(self, "_now", None) or timezone.now()
+        return _age(selectors.waited(obj, now))
+
+    @admin.display(description="post text (detector's cues marked)")
     def post_text(self, obj):
         # The raw source, escaped: what the author typed, markup and all, shown as text.
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.post.source)
+        return format_html(
+            '<pre class="mod-source">{}</pre>', highlight.highlighted(obj.post.source, obj.cues)
+        )
+
+    @admin.display(description="in the thread")
+    def thread_context(self, obj):
+        rows = []
+        for post in selectors.thread_context(post=obj.post):
+            review = getattr(post, "review", None)
+            link = (
+                format_html(
+                    '<a href="{}">review</a>',
+                    reverse("admin:moderation_review_change", args=[review.pk]),
+                )
+                if review is not None and post.pk != obj.post_id
+                else ""
+            )
+            rows.append(
+                (
+                    "mod-this" if post.pk == obj.post_id else "",
+                    _post_label(post),
+                    post.author.username,
+                    post.get_state_display(),
+                    _excerpt(post.source),
+                    link,
+                )
+            )
+        return format_html(
+            '<ol class="mod-context">{}</ol>',
+            format_html_join(
+                "",
+                '<li class="{}"><strong>{}</strong> by {} ({}): {} {}</li>',
+                rows,
+            ),
+        )
+
+    @admin.display(description="author's moderation history")
+    def member_history(self, obj):
+        history = selectors.member_history(member_id=obj.post.author_id)
+        summary = format_html(
+            "<p>{} confirmed, {} dismissed, {} pending; {} hidden.</p>",
+            _plural(history["confirmed"], "post"),
+            history["dismissed"],
+            history["pending"],
+            _plural(history["hidden"], "post"),
+        )
+        if not history["actions"]:
+            return format_html("{}<p>No moderator action on their posts yet.</p>", summary)
+        return format_html(
+            '{}<ul class="mod-history">{}</ul>',
+            summary,
+            format_html_join(
+                "",
+                "<li>{} {} by {} on {}</li>",
+                (
+                    (
+                        f"{entry.created:%Y-%m-%d %H:%M}",
+                        entry.action,
+                        entry.actor.username if entry.actor else "the detector",
+                        _post_link(entry.post) if entry.post else "—",
+                    )
+                    for entry in history["actions"]
+                ),
+            ),
+        )
 
     @admin.display(description="notices")
     def notices_display(self, obj):
@@ -320,7 +638,7 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
                         n.get_severity_display(),
                         n.get_kind_display().lower(),
                         n.get_origin_display().lower(),
-                        ", confirmed" if n.confirmed else "",
+                        ", confirmed" if n.confirmed else ", not yet confirmed",
                         f", removed {n.removed:%Y-%m-%d %H:%M}" if n.removed else "",
                         n.text,
                     )
@@ -338,12 +656,12 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
             "<ul>{}</ul>",
             format_html_join(
                 "",
-                "<li>{} by {} on {:%Y-%m-%d %H:%M}{}: {}</li>",
+                "<li>{} by {} on {}{}: {}</li>",
                 (
                     (
                         r.get_reason_display(),
                         r.reporter.username,
-                        r.created,
+                        f"{r.created:%Y-%m-%d %H:%M}",
                         " (resolved)" if r.resolved else "",
                         r.comment or "no comment",
                     )

@@ -83,6 +83,9 @@ class Review(models.Model):
     # ISO 639-1 code the detector read the post as ("es"); shown with "not screened: language".
     language = models.CharField(max_length=8, blank=True, default="")
     screened = models.DateTimeField(default=timezone.now)
+    # When the post last entered the queue (flagged or reported): "oldest first" waits on this,
+    # not on `screened`, which every edit moves.
+    queued = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -101,6 +104,9 @@ class Notice(models.Model):
 
     class Origin(models.TextChoices):
         DETECTOR = "detector", "Detector"
+        # Added by a review decision (confirming a reported post): a later dismissal of the same
+        # review takes it off again, unlike a notice a moderator wrote by hand.
+        REVIEW = "review", "Review decision"
         MODERATOR = "moderator", "Moderator"
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="notices")

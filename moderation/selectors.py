@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
-from forum.models import PostRevision
-from moderation.models import Report, Review
+from forum.models import Post, PostRevision
+from moderation.models import AuditLog, Report, Review, Severity
 
 
 def _open_reports() -> QuerySet[Report]:
@@ -16,14 +31,32 @@ def _open_reports() -> QuerySet[Report]:
 
 
 def review_list() -> QuerySet[Review]:
-    """Every review with what the queue shows: post, thread, category, author, the decider and
-    the number of open reports, in a fixed number of queries whatever the page size."""
-    open_count = _open_reports().order_by().values("post").annotate(n=Count("pk")).values("n")[:1]
+    """Every review with what the queue shows: post, thread, category, author, the decider, the
+    number of open reports and how long the post has waited, in a fixed number of queries
+    whatever the page size.
+
+    Annotations: ``open_reports`` (count), ``has_open_reports``, ``waiting_since`` (when a
+    pending post entered the queue, or a decided post's oldest open report; None when nothing
+    waits) and ``priority`` (0 for urgent posts, 1 otherwise).
+    """
+    grouped = _open_reports().order_by().values("post")
+    open_count = grouped.annotate(n=Count("pk")).values("n")[:1]
+    oldest_open = grouped.annotate(first=Min("created")).values("first")[:1]
     return Review.objects.select_related(
         "post__thread__category", "post__author", "decided_by"
     ).annotate(
         open_reports=Coalesce(Subquery(open_count, output_field=IntegerField()), 0),
         has_open_reports=Exists(_open_reports()),
+        waiting_since=Case(
+            When(status=Review.Status.PENDING, then=Coalesce("queued", "screened")),
+            default=Subquery(oldest_open, output_field=DateTimeField()),
+            output_field=DateTimeField(),
+        ),
+        priority=Case(
+            When(severity=Severity.URGENT, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
     )
 
 
@@ -34,9 +67,68 @@ def in_queue(reviews: QuerySet[Review]) -> QuerySet[Review]:
     return reviews.filter(Q(status=Review.Status.PENDING) | Q(Exists(_open_reports())))
 
 
+# Urgent first, then whatever has waited longest: a moderator works from the top.
+QUEUE_ORDER = ("priority", F("waiting_since").asc(nulls_last=True), "pk")
+
+
 def review_queue() -> QuerySet[Review]:
-    """The queue with what it shows (:func:`review_list`), newest first."""
-    return in_queue(review_list()).order_by("-screened", "-pk")
+    """The queue with what it shows (:func:`review_list`): urgent first, then oldest first."""
+    return in_queue(review_list()).order_by(*QUEUE_ORDER)
+
+
+def queue_counts() -> dict[str, int]:
+    """``{"urgent": n, "pending": m}``: what waits in the queue, for the admin index."""
+    queue = review_queue().order_by()
+    return {
+        "urgent": queue.filter(severity=Severity.URGENT).count(),
+        "pending": queue.count(),
+    }
+
+
+def thread_context(*, post: Post, around: int = 2) -> list[Post]:
+    """The posts just before and after ``post`` in its thread, the post itself included, in
+    order: a reply read alone can look like a question it answers."""
+    return list(
+        Post.objects.filter(
+            thread_id=post.thread_id,
+            number__gte=post.number - around,
+            number__lte=post.number + around,
+        )
+        .select_related("author", "review")
+        .order_by("number")
+    )
+
+
+def member_history(*, member_id: int, limit: int = 10) -> dict:
+    """A member's recent moderation record: counts of their posts by decision and the latest
+    moderator actions on their posts (newest first)."""
+    counts = dict(
+        Review.objects.filter(post__author_id=member_id)
+        .exclude(status=Review.Status.CLEAR)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    hidden = Post.objects.filter(author_id=member_id, state=Post.State.HIDDEN).count()
+    actions = list(
+        AuditLog.objects.filter(post__author_id=member_id, actor__isnull=False)
+        .exclude(action="report.create")
+        .select_related("actor", "post__thread")
+        .order_by("-created", "-pk")[:limit]
+    )
+    return {
+        "confirmed": counts.get(Review.Status.CONFIRMED, 0),
+        "dismissed": counts.get(Review.Status.DISMISSED, 0),
+        "pending": counts.get(Review.Status.PENDING, 0),
+        "hidden": hidden,
+        "actions": actions,
+    }
+
+
+def waited(review: Review, now: datetime) -> float | None:
+    """Seconds the review has waited in the queue (None when it is not waiting)."""
+    since = getattr(review, "waiting_since", None)
+    return None if since is None else max(0.0, (now - since).total_seconds())
 
 
 def _text_at(review: Review) -> str:

@@ -89,7 +89,17 @@ def snapshot(obj: Model | None, fields: tuple[str, ...] | None = None) -> dict:
 
 
 SNAPSHOT_FIELDS: dict[type, tuple[str, ...]] = {
-    Review: ("status", "flagged", "score", "severity", "cues", "model_version", "decided_by"),
+    Review: (
+        "status",
+        "flagged",
+        "score",
+        "severity",
+        "cues",
+        "model_version",
+        "queued",
+        "decided_by",
+        "decided",
+    ),
     Notice: ("id", "kind", "severity", "text", "origin", "confirmed", "removed", "removed_by"),
     Report: ("id", "reason", "comment", "reporter", "resolved", "resolved_by"),
     Post: ("state", "state_changed_by", "edit_count"),
@@ -191,6 +201,7 @@ def _apply_detection(
     review.cues = list(detection.cues)
     review.model_version = detection.model_version
     review.screened = timezone.now()
+    was_pending = review.status == Review.Status.PENDING
     if review.status == Review.Status.CONFIRMED:
         pass  # The moderator's decision stands.
     elif review.status == Review.Status.DISMISSED:
@@ -204,6 +215,8 @@ def _apply_detection(
         review.status = Review.Status.PENDING
     else:
         review.status = Review.Status.CLEAR
+    if review.status == Review.Status.PENDING and not was_pending:
+        review.queued = review.screened
     review.save()
 
     if flagged and review.status != Review.Status.DISMISSED:
@@ -345,7 +358,8 @@ def report_create(*, reporter: User, post: Post, reason: str, comment: str = "")
     before = snapshot(review)
     if review.status == Review.Status.CLEAR:
         review.status = Review.Status.PENDING
-        review.save(update_fields=["status"])
+        review.queued = report.created
+        review.save(update_fields=["status", "queued"])
     audit(
         actor=reporter,
         action="report.create",
@@ -368,6 +382,28 @@ def _resolve_reports(*, post: Post, moderator: User, now) -> list[int]:
 
 
 # --- Moderators' decisions -----------------------------------------------------------------
+#
+# Each decision is described before it is made (``decision_effects``: the admin shows it as a
+# preview), a decision that would change nothing is refused with ``NothingToDo`` and recorded
+# nowhere, and the latest decision on a post can be undone (``decision_undo``), which puts the
+# review, the notice and the reports back exactly as the audit row's "before" says.
+
+
+class NothingToDo(ValidationError):
+    """The decision would change nothing: nothing was written and nothing was recorded."""
+
+
+class Decision:
+    CONFIRM = "confirm"
+    DISMISS = "dismiss"
+    SEVERITY = "severity"
+    HIDE = "hide"
+    RESTORE = "restore"
+
+
+# Notices that a dismissal takes off: the detector's, and the one a confirmation added. A
+# notice a moderator wrote by hand (notice_add) stays until it is removed by hand.
+_DISMISSABLE_ORIGINS = (Notice.Origin.DETECTOR, Notice.Origin.REVIEW)
 
 
 def _lock_review(review: Review) -> Review:
@@ -377,16 +413,91 @@ def _lock_review(review: Review) -> Review:
     return review
 
 
+def _open_report_count(post: Post) -> int:
+    return Report.objects.filter(post=post, resolved__isnull=True).count()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def decision_effects(
+    *, review: Review, decision: str, severity: str | None = None, live: Notice | None = None
+) -> list[str]:
+    """What ``decision`` would do to the review's post, in words, as a moderator reads them
+    before confirming; an empty list means it would change nothing. ``live`` is the post's live
+    notice when the caller already holds it (services pass the locked row)."""
+    post = review.post
+    if live is None:
+        live = (
+            Notice.objects.filter(post=post, kind=Notice.Kind.REFER, removed__isnull=True)
+            .order_by()
+            .first()
+        )
+    effects: list[str] = []
+    reports = _open_report_count(post) if decision in (Decision.CONFIRM, Decision.DISMISS) else 0
+    if decision == Decision.CONFIRM:
+        if review.status != Review.Status.CONFIRMED:
+            effects.append("mark the post as asking for medical advice (confirmed)")
+        if live is None:
+            level = review.severity if review.severity in NOTICE_SEVERITIES else Severity.ADVICE
+            effects.append(f"add a confirmed {level} notice that no edit removes")
+        elif not live.confirmed:
+            effects.append(
+                f"keep its {live.severity} notice, now confirmed: it no longer says it was "
+                "added automatically, and no edit removes it"
+            )
+    elif decision == Decision.DISMISS:
+        if review.status != Review.Status.DISMISSED:
+            effects.append("mark the post as not needing a notice (dismissed)")
+        if live is not None and live.origin in _DISMISSABLE_ORIGINS:
+            effects.append(f"remove its {live.severity} notice")
+    elif decision == Decision.SEVERITY:
+        if severity not in NOTICE_SEVERITIES:
+            raise ValidationError({"severity": ["Choose advice or urgent."]})
+        if review.severity != severity:
+            effects.append(f"change the severity from {review.severity} to {severity}")
+        if live is not None and live.severity != severity:
+            effects.append(f"show its notice with the {severity} wording")
+    elif decision == Decision.HIDE:
+        if post.state != Post.State.HIDDEN:
+            effects.append("hide the post from members (it keeps its place as a placeholder)")
+    elif decision == Decision.RESTORE:
+        if post.state == Post.State.DELETED:
+            effects.append("show again a post its author deleted")
+        elif post.state == Post.State.HIDDEN:
+            effects.append("show the hidden post to members again")
+    else:
+        raise ValidationError({"decision": [f"Unknown decision {decision!r}."]})
+    if reports:
+        effects.append(f"resolve {_plural(reports, 'open report')}")
+    return effects
+
+
+_NOTHING = {
+    Decision.CONFIRM: "It is already confirmed, with a confirmed notice and no open reports.",
+    Decision.DISMISS: "It is already dismissed, with no notice to remove and no open reports.",
+    Decision.SEVERITY: "It already has that severity.",
+}
+
+
+def _refuse_noop(review: Review, decision: str, live: Notice | None, severity=None) -> None:
+    if not decision_effects(review=review, decision=decision, severity=severity, live=live):
+        raise NothingToDo(f"Nothing to change: {_NOTHING[decision]}")
+
+
 @transaction.atomic
 def review_confirm(*, moderator: User, review: Review) -> Review:
     """The post asks for medical advice: it keeps (or gets) a notice that no edit removes.
 
     Resolves the post's open reports. A post that was only reported gets an advice notice.
+    Raises :class:`NothingToDo` when the post is confirmed already and nothing is open.
     """
     _check_moderator(moderator)
     review = _lock_review(review)
     post = review.post
     live = _live_notice(post)
+    _refuse_noop(review, Decision.CONFIRM, live)
     before = {"review": snapshot(review), "notice": snapshot(live)}
     now = timezone.now()
 
@@ -401,7 +512,7 @@ def review_confirm(*, moderator: User, review: Review) -> Review:
             post=post,
             severity=review.severity,
             text=notice_text(review.severity),
-            origin=Notice.Origin.MODERATOR,
+            origin=Notice.Origin.REVIEW,
             confirmed=True,
             created=now,
             created_by=moderator,
@@ -424,14 +535,17 @@ def review_confirm(*, moderator: User, review: Review) -> Review:
 
 @transaction.atomic
 def review_dismiss(*, moderator: User, review: Review) -> Review:
-    """The post does not need a notice: the detector's notice goes, the post leaves the queue
-    and its open reports are resolved. A notice a moderator added by hand stays (remove it
-    with :func:`notice_remove`). The post returns to the queue only if an edit flags it again.
+    """The post does not need a notice: the detector's notice goes (confirmed or not, so a
+    dismissal corrects a mistaken confirmation), as does a notice an earlier confirmation
+    added; the post leaves the queue and its open reports are resolved. A notice a moderator
+    wrote by hand stays (remove it with :func:`notice_remove`). The post returns to the queue
+    only if an edit flags it again. Raises :class:`NothingToDo` when there is nothing to undo.
     """
     _check_moderator(moderator)
     review = _lock_review(review)
     post = review.post
     live = _live_notice(post)
+    _refuse_noop(review, Decision.DISMISS, live)
     before = {"review": snapshot(review), "notice": snapshot(live)}
     now = timezone.now()
 
@@ -439,7 +553,7 @@ def review_dismiss(*, moderator: User, review: Review) -> Review:
     review.decided_by = moderator
     review.decided = now
     review.save(update_fields=["status", "decided_by", "decided"])
-    if live is not None and live.origin == Notice.Origin.DETECTOR:
+    if live is not None and live.origin in _DISMISSABLE_ORIGINS:
         live.removed = now
         live.removed_by = moderator
         live.save(update_fields=["removed", "removed_by"])
@@ -454,6 +568,174 @@ def review_dismiss(*, moderator: User, review: Review) -> Review:
         after={"review": snapshot(review), "notice": snapshot(live), "resolved_reports": resolved},
     )
     return review
+
+
+@transaction.atomic
+def review_set_severity(*, moderator: User, review: Review, severity: str) -> Review:
+    """Change how urgent the post is: the review's severity and its live notice's wording (a
+    moderator's own wording is kept, only its level changes). The decision itself (pending,
+    confirmed, dismissed) is untouched. Raises :class:`NothingToDo` when nothing changes."""
+    _check_moderator(moderator)
+    review = _lock_review(review)
+    post = review.post
+    live = _live_notice(post)
+    _refuse_noop(review, Decision.SEVERITY, live, severity=severity)
+    before = {"review": snapshot(review), "notice": snapshot(live)}
+    old = review.severity
+    review.severity = severity
+    review.save(update_fields=["severity"])
+    if live is not None and live.severity != severity:
+        if live.text == notice_text(live.severity) or live.text == notice_text(old):
+            live.text = notice_text(severity)
+        live.severity = severity
+        live.save(update_fields=["severity", "text"])
+    audit(
+        actor=moderator,
+        action="review.severity",
+        post=post,
+        target=review,
+        before=before,
+        after={"review": snapshot(review), "notice": snapshot(live)},
+    )
+    return review
+
+
+# --- Undo ----------------------------------------------------------------------------------
+
+UNDOABLE = {
+    "review.confirm": "confirmation",
+    "review.dismiss": "dismissal",
+    "review.severity": "severity change",
+    "post.hide": "hiding",
+    "post.restore": "restoring",
+}
+# Rows that do not change what a decision set, so they do not stand in the way of undoing it.
+_UNDO_TRANSPARENT = ("report.create",)
+
+
+def undoable_entry(*, post: Post) -> AuditLog | None:
+    """The post's latest audit row if it is a moderator's decision that can still be undone:
+    nothing (an edit, the detector, another moderator, an undo) has changed the post since."""
+    latest = (
+        AuditLog.objects.filter(post=post)
+        .exclude(action__in=_UNDO_TRANSPARENT)
+        .select_related("actor")
+        .order_by("-created", "-pk")
+        .first()
+    )
+    if latest is None or latest.action not in UNDOABLE or latest.actor_id is None:
+        return None
+    return latest
+
+
+def _parse_time(value: str | None):
+    return None if value is None else datetime.fromisoformat(value)
+
+
+@transaction.atomic
+def decision_undo(*, moderator: User, entry: AuditLog) -> AuditLog:
+    """Put a post back exactly as it was before the decision ``entry`` records: the review's
+    status, severity and decider, the notice (its level, wording, confirmation, presence) and
+    the reports the decision resolved. Only the post's latest change can be undone; anything
+    later (an edit, a re-screen, another decision) makes it a ValidationError: decide again.
+    Returns the "undo" audit row, whose ``after`` names the undone row."""
+    _check_moderator(moderator)
+    if entry.post_id is None or entry.action not in UNDOABLE:
+        raise ValidationError("This change cannot be undone.")
+    if entry.action.startswith("post."):
+        # Hide and restore lock the thread before the post (forum.services); so does this.
+        thread_id = Post.objects.values_list("thread_id", flat=True).get(pk=entry.post_id)
+        Thread.objects.select_for_update().filter(pk=thread_id).first()
+    post = _lock_post(entry.post_id)
+    if undoable_entry(post=post) != entry:
+        raise ValidationError(
+            "The post has changed since this decision (or it was undone already): "
+            "decide again instead."
+        )
+    if entry.action.startswith("post."):
+        return _undo_post_state(moderator=moderator, entry=entry, post=post)
+
+    review = Review.objects.select_for_update().get(post=post)
+    live = _live_notice(post)
+    # The notice the decision left (live, or removed by a dismissal) must still be as it left it,
+    # and no other notice may have appeared since.
+    left = entry.after.get("notice") or {}
+    notice_now = Notice.objects.select_for_update().filter(pk=left["id"]).first() if left else live
+    if (
+        snapshot(review) != entry.after.get("review")
+        or snapshot(notice_now) != left
+        or (live is not None and live.pk != left.get("id"))
+    ):
+        raise ValidationError("The post has changed since this decision: decide again instead.")
+    before = {"review": snapshot(review), "notice": snapshot(live)}
+    now = timezone.now()
+
+    old = entry.before.get("review", {})
+    review.status = old["status"]
+    review.severity = old["severity"]
+    review.queued = _parse_time(old.get("queued"))
+    review.decided_by_id = old.get("decided_by")
+    review.decided = _parse_time(old.get("decided"))
+    review.save(update_fields=["status", "severity", "queued", "decided_by", "decided"])
+
+    old_notice = entry.before.get("notice") or {}
+    if live is not None and live.pk != old_notice.get("id"):
+        # The decision added this notice: before it, the post had no live notice (or another).
+        live.removed = now
+        live.removed_by = moderator
+        live.save(update_fields=["removed", "removed_by"])
+    restored = None
+    if old_notice:
+        restored = Notice.objects.select_for_update().get(pk=old_notice["id"])
+        restored.severity = old_notice["severity"]
+        restored.text = old_notice["text"]
+        restored.confirmed = old_notice["confirmed"]
+        restored.removed = _parse_time(old_notice.get("removed"))
+        restored.removed_by_id = old_notice.get("removed_by")
+        restored.save(update_fields=["severity", "text", "confirmed", "removed", "removed_by"])
+    reopened = list(entry.after.get("resolved_reports") or [])
+    if reopened:
+        Report.objects.filter(pk__in=reopened).update(resolved=None, resolved_by=None)
+
+    current = _live_notice(post)
+    return audit(
+        actor=moderator,
+        action="undo",
+        post=post,
+        target=review,
+        before=before,
+        after={
+            "review": snapshot(review),
+            "notice": snapshot(current),
+            "undoes": entry.pk,
+            "undone_action": entry.action,
+            "reopened_reports": reopened,
+        },
+    )
+
+
+def _undo_post_state(*, moderator: User, entry: AuditLog, post: Post) -> AuditLog:
+    # Imported here: forum.services imports this module at load time.
+    from forum import services as forum_services
+
+    before = snapshot(post)
+    if before != entry.after:
+        raise ValidationError("The post has changed since this decision: decide again instead.")
+    state = entry.before.get("state")
+    if state == Post.State.VISIBLE:
+        post = forum_services.post_restore(actor=moderator, post=post)
+    elif state == Post.State.HIDDEN:
+        post = forum_services.post_hide(actor=moderator, post=post)
+    else:
+        raise ValidationError("Its author had deleted this post; hide it if it should not show.")
+    return audit(
+        actor=moderator,
+        action="undo",
+        post=post,
+        target=post,
+        before=before,
+        after={**snapshot(post), "undoes": entry.pk, "undone_action": entry.action},
+    )
 
 
 @transaction.atomic
