@@ -31,6 +31,14 @@ class User(AbstractUser):
     # Accounts created by an import hold the original author's name and cannot log in
     # (unusable password) until someone claims them.
     imported_from = models.CharField(max_length=100, blank=True)
+    # A suspended member can read but not post, edit, react, report or message. Kept on the row
+    # (not only in Sanction) so that every permission check is free: the user is loaded anyway.
+    # suspended with suspended_until None: until a moderator lifts it.
+    suspended = models.BooleanField(default=False)
+    suspended_until = models.DateTimeField(null=True, blank=True)
+    # The latest moderator's warning: pages show warnings from the last WARNING_SHOWN_DAYS
+    # without a query for the members who have none.
+    warned = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -53,6 +61,12 @@ class User(AbstractUser):
     def name(self) -> str:
         return self.display_name or self.username
 
+    @property
+    def is_suspended(self) -> bool:
+        if not self.suspended:
+            return False
+        return self.suspended_until is None or self.suspended_until > timezone.now()
+
     @cached_property
     def is_moderator(self) -> bool:
         if not self.is_active:
@@ -60,6 +74,42 @@ class User(AbstractUser):
         if self.is_superuser:
             return True
         return self.groups.filter(name=MODERATORS_GROUP).exists()
+
+
+class Sanction(models.Model):
+    """A moderator's warning or suspension of a member, with the reason the member is shown.
+
+    Written only by moderation.services (checked and audited there). A suspension lasts until
+    ``ends`` (None: until lifted) or until a moderator lifts it early.
+    """
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", "Warning"
+        SUSPENSION = "suspension", "Suspension"
+
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sanctions")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    reason = models.TextField(max_length=2000)
+    created = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    ends = models.DateTimeField(null=True, blank=True)
+    lifted = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["member", "-created"], name="accounts_sanction_member_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.member_id}"
+
+    @property
+    def in_force(self) -> bool:
+        if self.kind != self.Kind.SUSPENSION or self.lifted is not None:
+            return False
+        return self.ends is None or self.ends > timezone.now()
 
 
 class TokenDevice(models.Model):

@@ -1,6 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from forum import services
+from forum import policy, services
 from forum.models import Category, Post, PostRevision, Thread
 
 
@@ -53,29 +53,66 @@ class RevisionInline(admin.TabularInline):
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
+    """Read-only: what a member wrote, who wrote and edited it and when are facts, not settings.
+    A moderator changes a post only through the services (hide and restore here, editing on the
+    site), which check and audit the change."""
+
     list_display = ("__str__", "thread", "author", "state", "created")
     list_filter = ("state",)
     search_fields = ("source",)
     list_select_related = ("thread", "author")
-    raw_id_fields = ("thread", "author")
-    readonly_fields = (
+    fields = (
         "thread",
         "number",
         "author",
         "source",
         "created",
         "edited",
+        "edited_by",
         "edit_count",
         "state",
         "state_changed",
         "state_changed_by",
     )
-    exclude = ("html",)
+    readonly_fields = fields
     inlines = [RevisionInline]
+    actions = ("hide", "restore")
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Nothing on the form can be changed; the actions below have their own permission.
         return False
 
     def has_delete_permission(self, request, obj=None):
         # Nothing a member wrote is destroyed: moderators hide, authors soft-delete.
         return False
+
+    def has_moderate_permission(self, request):
+        return policy.can_moderate(request.user)
+
+    def _apply(self, request, queryset, do, state: str, done: str) -> None:
+        changed, unchanged = 0, 0
+        for post in queryset.select_related("thread"):
+            if post.state == state:
+                unchanged += 1
+                continue
+            do(actor=request.user, post=post)
+            changed += 1
+        if changed:
+            self.message_user(request, f"{done}: {changed}.", messages.SUCCESS)
+        if unchanged:
+            self.message_user(
+                request,
+                f"{unchanged} already {state}: nothing was changed or recorded for them.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Hide the selected posts", permissions=["moderate"])
+    def hide(self, request, queryset):
+        self._apply(request, queryset, services.post_hide, Post.State.HIDDEN, "Hidden")
+
+    @admin.action(description="Restore the selected posts", permissions=["moderate"])
+    def restore(self, request, queryset):
+        self._apply(request, queryset, services.post_restore, Post.State.VISIBLE, "Restored")

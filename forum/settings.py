@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "forum.context_processors.notifications",
+                "moderation.context_processors.member_sanctions",
             ],
         },
     },

@@ -16,6 +16,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -25,9 +26,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
 
+from accounts.models import Sanction, User
 from forum import policy
 from forum import services as forum_services
-from moderation import highlight, selectors, services
+from moderation import highlight, sanctions, selectors, services
 from moderation.models import (
     AuditLog,
     CategorySettings,
@@ -840,14 +842,209 @@ class AuditLogAdmin(admin.ModelAdmin):
         return self._json(obj.after)
 
 
+class AuditedSettingsAdmin(admin.ModelAdmin):
+    """Administrators' settings: every save and delete lands in the audit log with the row
+    before and after, like the moderators' decisions."""
+
+    audit_fields: tuple[str, ...] = ()
+
+    def save_model(self, request, obj, form, change):
+        old = type(obj).objects.filter(pk=obj.pk).first() if change else None
+        with transaction.atomic():
+            before = services.snapshot(old, self.audit_fields)
+            super().save_model(request, obj, form, change)
+            services.audit(
+                actor=request.user,
+                action=f"{obj._meta.model_name}.{'change' if change else 'add'}",
+                target=obj,
+                before=before,
+                after=services.snapshot(obj, self.audit_fields),
+            )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            before = services.snapshot(obj, self.audit_fields)
+            services.audit(
+                actor=request.user,
+                action=f"{obj._meta.model_name}.delete",
+                target=obj,
+                before=before,
+                after={},
+            )
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
 @admin.register(NoticeTemplate)
-class NoticeTemplateAdmin(admin.ModelAdmin):
+class NoticeTemplateAdmin(AuditedSettingsAdmin):
     """Administrators' wording of the notice. New notices use it; existing ones keep theirs."""
 
     list_display = ("severity", "text", "updated")
+    audit_fields = ("severity", "text")
 
 
 @admin.register(CategorySettings)
-class CategorySettingsAdmin(admin.ModelAdmin):
+class CategorySettingsAdmin(AuditedSettingsAdmin):
     list_display = ("category", "notices_enabled", "threshold")
     list_select_related = ("category",)
+    audit_fields = ("category", "notices_enabled", "threshold")
+
+
+DURATIONS = {
+    "warn": None,
+    "1d": timedelta(days=1),
+    "3d": timedelta(days=3),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "indefinite": None,
+}
+
+
+class SanctionAddForm(forms.ModelForm):
+    """Warn or suspend a member by username (moderators cannot browse the user admin)."""
+
+    username = forms.CharField(label="Member's username", max_length=150)
+    measure = forms.ChoiceField(
+        label="Sanction",
+        choices=[
+            ("warn", "Warn (the member is shown your text)"),
+            ("1d", "Suspend for 1 day"),
+            ("3d", "Suspend for 3 days"),
+            ("7d", "Suspend for 7 days"),
+            ("30d", "Suspend for 30 days"),
+            ("indefinite", "Suspend until a moderator lifts it"),
+        ],
+    )
+
+    class Meta:
+        model = Sanction
+        fields = ("reason",)
+        help_texts = {"reason": "Shown to the member, with the end of a suspension."}
+
+    def __init__(self, *args, moderator=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.moderator = moderator
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        member = User.objects.filter(username__iexact=username).first()
+        if member is None:
+            raise ValidationError("No member has this username.")
+        try:
+            sanctions.check_can_sanction(self.moderator, member)
+        except PermissionDenied as exc:
+            raise ValidationError(str(exc)) from None
+        self.cleaned_data["member"] = member
+        return username
+
+
+@admin.register(Sanction)
+class SanctionAdmin(admin.ModelAdmin):
+    """Warnings and suspensions: written through moderation.sanctions (checked, audited),
+    never edited; a suspension is ended early with the "Lift" action."""
+
+    list_display = ("member", "kind", "reason_excerpt", "created", "created_by", "ends", "state")
+    list_filter = ("kind", ("lifted", admin.EmptyFieldListFilter))
+    list_select_related = ("member", "created_by", "lifted_by")
+    search_fields = ("member__username", "reason")
+    ordering = ("-created", "-pk")
+    actions = ("lift",)
+    readonly_fields = (
+        "member",
+        "kind",
+        "reason",
+        "created",
+        "created_by",
+        "ends",
+        "lifted",
+        "lifted_by",
+    )
+
+    def has_module_permission(self, request):
+        return policy.can_moderate(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return policy.can_moderate(request.user)
+
+    def has_add_permission(self, request):
+        return policy.can_moderate(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_lift_permission(self, request):
+        return policy.can_moderate(request.user)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            return super().get_form(request, obj, change=change, **kwargs)
+
+        class Form(SanctionAddForm):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, moderator=request.user, **kw)
+
+        return Form
+
+    def get_fields(self, request, obj=None):
+        return ("username", "measure", "reason") if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_changeform_initial_data(self, request):
+        return {"username": request.GET.get("member", "")}
+
+    def save_model(self, request, obj, form, change):
+        member = form.cleaned_data["member"]
+        measure = form.cleaned_data["measure"]
+        reason = form.cleaned_data["reason"]
+        if measure == "warn":
+            sanction = sanctions.member_warn(moderator=request.user, member=member, reason=reason)
+        else:
+            span = DURATIONS[measure]
+            sanction = sanctions.member_suspend(
+                moderator=request.user,
+                member=member,
+                reason=reason,
+                until=timezone.now() + span if span is not None else None,
+            )
+        # The admin goes on to log and link the object it was given.
+        obj.pk = sanction.pk
+        obj.__dict__.update({k: v for k, v in sanction.__dict__.items() if k != "_state"})
+        obj._state.adding = False
+
+    def log_addition(self, request, obj, message):
+        # The audit log has the record (moderation.sanctions); the admin's own history would
+        # be a second, editable copy.
+        return None
+
+    @admin.action(description="Lift the member's suspension now", permissions=["lift"])
+    def lift(self, request, queryset):
+        members = {s.member_id: s.member for s in queryset.select_related("member")}
+        return _run(
+            self,
+            request,
+            members.values(),
+            lambda m: sanctions.suspension_lift(moderator=request.user, member=m),
+            "Suspensions lifted",
+        )
+
+    @admin.display(description="reason")
+    def reason_excerpt(self, obj):
+        return _excerpt(obj.reason)
+
+    @admin.display(description="state")
+    def state(self, obj):
+        if obj.kind == Sanction.Kind.WARNING:
+            return "warning"
+        if obj.lifted is not None:
+            return f"lifted {obj.lifted:%Y-%m-%d %H:%M}"
+        if obj.in_force:
+            return "in force" if obj.ends else "in force, until lifted"
+        return "ended"

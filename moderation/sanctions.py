@@ -1,0 +1,202 @@
+"""Writes of member sanctions: warnings and suspensions, each checked and audited.
+
+A suspended member can still read everything they could read before, but forum.policy refuses
+them every member action (posting, editing, quoting, reporting, reacting): the restriction
+registered in ``moderation.apps`` answers from the member's own row, so the pages, the API and
+the services refuse alike. Moderators sanction members, never staff (moderators and
+administrators), and never themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Sanction, User
+from forum import policy
+from moderation.services import NothingToDo, audit, snapshot
+
+REASON_MAX_LENGTH = 2000
+WARNING_SHOWN_DAYS = 7
+_USER_FIELDS = ("suspended", "suspended_until")
+_SANCTION_FIELDS = ("id", "member", "kind", "reason", "ends", "lifted", "lifted_by")
+
+
+def _clean_reason(reason: str) -> str:
+    reason = (reason or "").replace("\x00", "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why: the member is shown this text."]})
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            {"reason": [f"A reason can hold at most {REASON_MAX_LENGTH} characters."]}
+        )
+    return reason
+
+
+def check_can_sanction(moderator: User, member: User) -> None:
+    """Refuse before anything is written: only moderators sanction, and only ordinary members."""
+    policy.check_moderator(moderator)
+    if member.pk == moderator.pk:
+        raise PermissionDenied("You cannot sanction yourself.")
+    if member.is_staff or member.is_superuser or member.is_moderator:
+        raise PermissionDenied("Moderators and administrators cannot be warned or suspended.")
+
+
+def _lock_member(member: User) -> User:
+    return User.objects.select_for_update().get(pk=member.pk)
+
+
+def in_force(member: User) -> Sanction | None:
+    """The member's suspension in force, if any (the one that ends last)."""
+    now = timezone.now()
+    return (
+        Sanction.objects.filter(member=member, kind=Sanction.Kind.SUSPENSION, lifted__isnull=True)
+        .exclude(ends__lte=now)
+        .order_by("-ends", "-created")
+        .first()
+    )
+
+
+@transaction.atomic
+def member_warn(*, moderator: User, member: User, reason: str) -> Sanction:
+    """A formal warning with the moderator's text; the member sees it on their next page."""
+    check_can_sanction(moderator, member)
+    reason = _clean_reason(reason)
+    member = _lock_member(member)
+    sanction = Sanction(
+        member=member, kind=Sanction.Kind.WARNING, reason=reason, created_by=moderator
+    )
+    sanction.full_clean(exclude=["member", "created_by"])
+    sanction.save()
+    before = {"member": snapshot(member, ("warned",))}
+    member.warned = sanction.created
+    member.save(update_fields=["warned"])
+    audit(
+        actor=moderator,
+        action="member.warn",
+        target=sanction,
+        before=before,
+        after={
+            "member": snapshot(member, ("warned",)),
+            "sanction": snapshot(sanction, _SANCTION_FIELDS),
+        },
+    )
+    return sanction
+
+
+def recent_warnings(member: User) -> list[Sanction]:
+    """Warnings the member is still shown (the last WARNING_SHOWN_DAYS), newest first. No
+    query for a member never warned in that time."""
+    since = timezone.now() - timedelta(days=WARNING_SHOWN_DAYS)
+    if member.warned is None or member.warned < since:
+        return []
+    return list(
+        Sanction.objects.filter(
+            member=member, kind=Sanction.Kind.WARNING, created__gte=since
+        ).order_by("-created")[:3]
+    )
+
+
+@transaction.atomic
+def member_suspend(
+    *, moderator: User, member: User, reason: str, until: datetime | None
+) -> Sanction:
+    """Suspend a member until ``until`` (None: until a moderator lifts it). A suspension
+    already in force is replaced by this one (lifted, and kept for the record)."""
+    check_can_sanction(moderator, member)
+    reason = _clean_reason(reason)
+    now = timezone.now()
+    if until is not None and until <= now:
+        raise ValidationError({"until": ["The end of a suspension must be in the future."]})
+    member = _lock_member(member)
+    before = {"member": snapshot(member, _USER_FIELDS)}
+    replaced = list(
+        Sanction.objects.select_for_update()
+        .filter(member=member, kind=Sanction.Kind.SUSPENSION, lifted__isnull=True)
+        .exclude(ends__lte=now)
+    )
+    for old in replaced:
+        old.lifted = now
+        old.lifted_by = moderator
+        old.save(update_fields=["lifted", "lifted_by"])
+    sanction = Sanction(
+        member=member,
+        kind=Sanction.Kind.SUSPENSION,
+        reason=reason,
+        created=now,
+        created_by=moderator,
+        ends=until,
+    )
+    sanction.full_clean(exclude=["member", "created_by"])
+    sanction.save()
+    member.suspended = True
+    member.suspended_until = until
+    member.save(update_fields=["suspended", "suspended_until"])
+    audit(
+        actor=moderator,
+        action="member.suspend",
+        target=sanction,
+        before=before,
+        after={
+            "member": snapshot(member, _USER_FIELDS),
+            "sanction": snapshot(sanction, _SANCTION_FIELDS),
+            "replaced": [s.pk for s in replaced],
+        },
+    )
+    return sanction
+
+
+@transaction.atomic
+def suspension_lift(*, moderator: User, member: User) -> User:
+    """End the member's suspension now. :class:`NothingToDo` if none is in force."""
+    check_can_sanction(moderator, member)
+    member = _lock_member(member)
+    now = timezone.now()
+    current = list(
+        Sanction.objects.select_for_update()
+        .filter(member=member, kind=Sanction.Kind.SUSPENSION, lifted__isnull=True)
+        .exclude(ends__lte=now)
+    )
+    if not current and not member.is_suspended:
+        raise NothingToDo(f"{member} is not suspended: nothing to lift.")
+    before = {"member": snapshot(member, _USER_FIELDS)}
+    for sanction in current:
+        sanction.lifted = now
+        sanction.lifted_by = moderator
+        sanction.save(update_fields=["lifted", "lifted_by"])
+    member.suspended = False
+    member.suspended_until = None
+    member.save(update_fields=["suspended", "suspended_until"])
+    audit(
+        actor=moderator,
+        action="member.unsuspend",
+        target=member,
+        before=before,
+        after={"member": snapshot(member, _USER_FIELDS), "lifted": [s.pk for s in current]},
+    )
+    return member
+
+
+def suspension_message(member: User) -> str:
+    """What a suspended member is told when an action is refused: until when, and why."""
+    sanction = getattr(member, "_suspension_in_force", None)
+    if sanction is None:
+        sanction = in_force(member)
+        # Cached on the user object: a page asks the policy many times.
+        member._suspension_in_force = sanction
+    if member.suspended_until is None:
+        when = "until a moderator lifts it"
+    else:
+        when = f"until {timezone.localtime(member.suspended_until):%Y-%m-%d %H:%M %Z}"
+    reason = f" Reason: {sanction.reason}" if sanction is not None else ""
+    return f"Your account is suspended {when}: you can read but not post, react or report.{reason}"
+
+
+def suspension_restriction(user: User, action: str) -> str | None:
+    """The forum.policy restriction: a suspended member may do no member action."""
+    if not user.is_suspended:
+        return None
+    return suspension_message(user)
