@@ -156,7 +156,7 @@ def test_suspend_refuses_posting_on_the_page_and_the_api_then_lift(open_page, fo
     member.goto(thread.get_absolute_url())
     expect(member.get_by_text("Your account is suspended until")).to_be_visible()
     expect(member.get_by_text("Selling supplements in every thread.")).to_be_visible()
-    expect(member.locator("form.reply")).to_have_count(0)
+    expect(member.locator("section.reply")).to_have_count(0)
     _, token = AuthToken.objects.create(user=alice)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -169,5 +169,5 @@ def test_suspend_refuses_posting_on_the_page_and_the_api_then_lift(open_page, fo
     page.get_by_role("button", name="Go").click()
     expect(page.get_by_text("Suspensions lifted: 1.")).to_be_visible()
     member.reload()
-    expect(member.locator("form.reply")).to_have_count(1)
+    expect(member.locator("section.reply")).to_have_count(1)
     assert api.post(url, {"body": "Back, and sorry"}, format="json").status_code == 201
