@@ -53,6 +53,28 @@ def readable_source(post: Post, user: AnyUser | None) -> str:
     return cut_blocks(post.source, cut) if cut else post.source
 
 
+def readable_text_of(source: str, user: AnyUser | None) -> str:
+    """:func:`readable_source` for text that has no Quote rows (an earlier version of a
+    post): quotes of posts `user` may not read, and quotes nested too deep, are cut out.
+    One query, for the quoted posts' states."""
+    analysis = analyse(source)
+    if not analysis.blocks:
+        return source
+    ids = {q.post_id for q in analysis.quotes if q.post_id is not None}
+    readable = set(
+        Post.objects.filter(policy.readable_posts_q(user), pk__in=ids).values_list("pk", flat=True)
+    )
+    by_position = {q.position: q for q in analysis.quotes}
+    cut = []
+    for block in analysis.blocks:
+        spec = by_position.get(block.position) if block.position is not None else None
+        if block.depth > MAX_QUOTE_DEPTH or (
+            spec is not None and spec.post_id is not None and spec.post_id not in readable
+        ):
+            cut.append(block)
+    return cut_blocks(source, cut) if cut else source
+
+
 def quote_markup(*, post: Post, user: AnyUser, excerpt: str | None = None) -> str:
     """The markup that quotes `post` (or the `excerpt` of it) in a reply: the text the user
     may read of it (:func:`readable_source`), never its raw source.

@@ -208,10 +208,13 @@ def post_reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
+    post = get_object_or_404(selectors.post_queryset(), pk=pk)
     if not policy.can_edit_post(request.user, post):
         raise PermissionDenied
-    form = PostForm(request.POST or None, initial={"body": post.source})
+    # What the editor may read of it, as in the API's `body`: quotes of posts hidden since
+    # are cut out (saving then drops them, which readers already see as removed).
+    initial = {"body": quotes.readable_source(post, request.user)}
+    form = PostForm(request.POST or None, initial=initial)
     preview = _preview(request, form) if request.method == "POST" else None
     if "preview" in request.POST:
         pass
@@ -277,7 +280,10 @@ def post_history(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(selectors.post_queryset(), pk=pk)
     if not policy.can_view_revisions(request.user, post):
         raise Http404
-    revisions = post.revisions.select_related("editor").order_by("-number")
+    revisions = list(post.revisions.select_related("editor").order_by("-number"))
+    for revision in revisions:
+        # Earlier versions may quote posts hidden since: only what the viewer may read.
+        revision.readable = quotes.readable_text_of(revision.source, request.user)
     return render(request, "forum/post_history.html", {"post": post, "revisions": revisions})
 
 

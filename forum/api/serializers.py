@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
-from forum import policy
+from forum import policy, quotes
 from forum.models import Category, Notification, Post, PostRevision, Thread
 
 # Generous bounds on raw input, so absurd payloads stop at the serializer; the services apply
@@ -197,8 +197,6 @@ class PostSerializer(serializers.Serializer):
     permissions = PostPermissionsSerializer()
 
     def to_representation(self, post: Post) -> dict:
-        from forum import quotes
-
         user = _viewer(self)
         caps = policy.post_capabilities(user, post)
         perms = caps.actions()
@@ -229,7 +227,9 @@ class PostSerializer(serializers.Serializer):
                 "author": UserSummarySerializer(post.author, context=self.context).data
                 if caps.can_see_author
                 else None,
-                "body": post.source if perms["can_edit"] else None,
+                # What the editor may read of it: a quote of a post hidden since is cut out,
+                # for the author too (the text was hidden for a reason).
+                "body": quotes.readable_source(post, user) if perms["can_edit"] else None,
                 "html": quotes.render_post_html(post, user),
                 "created": date.to_representation(post.created),
                 "edited": date.to_representation(post.edited) if post.edited else None,
@@ -257,12 +257,15 @@ class PostBodySerializer(serializers.Serializer):
 
 class PostRevisionSerializer(serializers.ModelSerializer):
     editor = UserSummarySerializer(read_only=True)
-    body = serializers.CharField(source="source", read_only=True)
+    body = serializers.SerializerMethodField()
 
     class Meta:
         model = PostRevision
         fields = ["number", "body", "editor", "created"]
         read_only_fields = fields
+
+    def get_body(self, revision: PostRevision) -> str:
+        return quotes.readable_text_of(revision.source, _viewer(self))
 
 
 class QuoteMarkupSerializer(serializers.Serializer):

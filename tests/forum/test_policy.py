@@ -243,3 +243,19 @@ def test_own_text_leaves_quotes_out(quoting):
     from forum.markup import own_text
 
     assert own_text(quoting.source) == "Good idea, I would phone them."
+
+
+def test_the_quoting_author_no_longer_reads_the_hidden_text(client, quoting, member):
+    """The author's own copy (edit form, API `body`, earlier versions) is cut like everyone's:
+    the source was hidden for a reason."""
+    services.post_edit(editor=member, post=quoting, body=quoting.source + "\n\nEdited.")
+    client.force_login(member)
+    form = client.get(reverse("forum:post_edit", args=[quoting.pk])).content.decode()
+    assert "555-0199" not in form and "I would phone them." in form
+    api = bearer(member)
+    post = api.get(f"/api/v1/posts/{quoting.pk}/").json()
+    assert "555-0199" not in post["body"] and "I would phone them." in post["body"]
+    revisions = api.get(f"/api/v1/posts/{quoting.pk}/revisions/").json()["results"]
+    assert revisions and all("555-0199" not in r["body"] for r in revisions)
+    history = client.get(reverse("forum:post_history", args=[quoting.pk])).content.decode()
+    assert "555-0199" not in history and "I would phone them." in history
