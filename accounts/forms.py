@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
-from accounts import signin
+from accounts import services, signin
 from accounts.models import User
 
 
@@ -95,3 +95,21 @@ class ActivationResendForm(forms.Form):
 
 class AdminLoginForm(SignInLimitFormMixin, AdminAuthenticationForm):
     pass
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, but the e-mail is sent by a worker (accounts.emails renders it,
+    with a fresh token, when it is sent), so the page answers as fast for a known address as
+    for an unknown one."""
+
+    def save(self, domain_override=None, use_https=False, request=None, **kwargs):
+        if domain_override:
+            domain = site_name = domain_override
+        else:
+            domain = site_name = request.get_host()
+        services.password_reset_request(
+            email=self.cleaned_data["email"],
+            domain=domain,
+            protocol="https" if use_https else "http",
+            site_name=site_name,
+        )

@@ -10,14 +10,14 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
-from django.utils.encoding import force_bytes, force_str
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
 from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
+from integrations.mail import queue_email
+from integrations.webhooks import emit
 
 PROFILE_FIELDS = ("display_name", "bio", "location", "website", "signature")
 
@@ -120,17 +120,13 @@ def member_signup(*, username: str, email: str, password: str, site_url: str) ->
     already belongs to an account, whose owner is told by e-mail instead.
 
     The caller shows the same "check your e-mail" answer either way, so the sign-up form does
-    not tell strangers who is a member.
+    not tell strangers who is a member. Both e-mails are sent by a worker after the commit,
+    so neither answer waits for the mail server (which would tell them apart by timing).
     """
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
-        send_mail(
-            "Someone tried to sign up with your e-mail address",
-            "You (or someone else) tried to create a Stoa account with this address, which "
-            f"already has one: {existing.username}. If you forgot your password, reset it at "
-            f"{site_url}{reverse('password_reset')}. Otherwise you can ignore this message.",
-            None,
-            [existing.email],
+        queue_email(
+            kind="signup_attempt", to=existing.email, user=existing, params={"site_url": site_url}
         )
         return None
     user = User(username=username, email=email, is_active=False)
@@ -142,15 +138,8 @@ def member_signup(*, username: str, email: str, password: str, site_url: str) ->
 
 
 def _send_activation(*, user: User, site_url: str) -> None:
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    link = site_url + reverse("accounts:activate", kwargs={"uidb64": uid, "token": token})
-    send_mail(
-        "Activate your Stoa account",
-        f"Welcome to Stoa, {user.username}! Open this link to activate your account:\n\n{link}\n",
-        None,
-        [user.email],
-    )
+    # Sent by a worker after the commit; accounts.emails makes the link (and its token) then.
+    queue_email(kind="activation", to=user.email, user=user, params={"site_url": site_url})
 
 
 # One new activation link per address in this window: the form is open to anyone, and must not
@@ -175,6 +164,24 @@ def activation_resend(*, email: str, site_url: str) -> bool:
 
 
 @transaction.atomic
+def password_reset_request(*, email: str, domain: str, protocol: str, site_name: str) -> int:
+    """Queue a reset link for every active account with this address and a usable password;
+    returns how many. The page answers the same whatever the count."""
+    count = 0
+    for user in User.objects.filter(email__iexact=email, is_active=True):
+        if not user.has_usable_password():
+            continue
+        queue_email(
+            kind="password_reset",
+            to=user.email,
+            user=user,
+            params={"domain": domain, "protocol": protocol, "site_name": site_name},
+        )
+        count += 1
+    return count
+
+
+@transaction.atomic
 def member_activate(*, uidb64: str, token: str) -> User | None:
     """Activate the account the link was made for; None for a bad or used link."""
     try:
@@ -187,4 +194,5 @@ def member_activate(*, uidb64: str, token: str) -> User | None:
         return None
     user.is_active = True
     user.save(update_fields=["is_active"])
+    emit("member.joined", {"member": {"id": user.pk, "username": user.username}})
     return user

@@ -149,35 +149,65 @@ def _sync_quotes(*, post: Post, analysis: Analysis, sources: dict[int, Post]) ->
     Quote.objects.bulk_create(rows)
 
 
+def is_replaying_history() -> bool:
+    return _replaying.get()
+
+
 def post_content_sync(*, post: Post, created: bool) -> None:
     """Keep the derived data of a post in step with its text. Runs in the writer's transaction.
 
-    On creation the author follows the thread and everyone following it hears of the reply.
-    On every write, members newly quoted or mentioned hear of it; UNIQUE(recipient, post)
-    makes it once per member per post, so an edit never notifies the same member again.
+    On creation the author follows the thread. Notifying others is left to `post_notify`,
+    which a worker runs after the commit: a reply in a thread with thousands of followers
+    must not hold the thread's lock while their rows are written.
     """
     analysis = analyse(post.source)
-    author = post.author
-    kinds, sources = _callouts(analysis, author)
+    _, sources = _callouts(analysis, post.author)
     _sync_quotes(post=post, analysis=analysis, sources=sources)
-
-    thread = post.thread
     if created:
-        Subscription.objects.get_or_create(user_id=author.pk, thread_id=thread.pk)
-        if post.number > 1:
-            subscribers = (
-                Subscription.objects.filter(thread_id=thread.pk)
-                .exclude(user_id=author.pk)
-                .values_list("user_id", flat=True)
-            )
-            for uid in subscribers:
-                kinds.setdefault(uid, Notification.Kind.REPLY)
-    if _replaying.get() or not kinds:
-        return
-    Notification.objects.bulk_create(
-        [
-            Notification(recipient_id=uid, actor_id=author.pk, post=post, kind=kind)
-            for uid, kind in kinds.items()
-        ],
-        ignore_conflicts=True,
+        Subscription.objects.get_or_create(user_id=post.author_id, thread_id=post.thread_id)
+
+
+# Rows per INSERT when notifying a thread's followers.
+NOTIFY_BATCH = 1000
+
+
+def post_recipients(*, post: Post, created: bool) -> dict[int, str]:
+    """Who hears of this post, with the kind of notification: members it newly quotes or
+    mentions and, for a reply, everyone following the thread; never its author."""
+    kinds, _ = _callouts(analyse(post.source), post.author)
+    if created and post.number > 1:
+        subscribers = (
+            Subscription.objects.filter(thread_id=post.thread_id)
+            .exclude(user_id=post.author_id)
+            .values_list("user_id", flat=True)
+        )
+        for uid in subscribers.iterator(chunk_size=NOTIFY_BATCH):
+            kinds.setdefault(uid, Notification.Kind.REPLY)
+    kinds.pop(post.author_id, None)
+    return kinds
+
+
+def post_notify(*, post: Post, created: bool) -> list[int]:
+    """Write the notifications of a post and return the ids of the members newly notified.
+
+    Safe to run twice (a worker redelivery): UNIQUE(recipient, post) makes it once per member
+    per post, and members who already had one are not returned again. A post hidden or
+    deleted before this runs notifies nobody.
+    """
+    if not post.is_visible:
+        return []
+    kinds = post_recipients(post=post, created=created)
+    if not kinds:
+        return []
+    already = set(
+        Notification.objects.filter(post=post, recipient_id__in=list(kinds)).values_list(
+            "recipient_id", flat=True
+        )
     )
+    rows = [
+        Notification(recipient_id=uid, actor_id=post.author_id, post=post, kind=kind)
+        for uid, kind in kinds.items()
+        if uid not in already
+    ]
+    Notification.objects.bulk_create(rows, batch_size=NOTIFY_BATCH, ignore_conflicts=True)
+    return [row.recipient_id for row in rows]

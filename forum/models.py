@@ -218,6 +218,8 @@ class Notification(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     created = models.DateTimeField(default=timezone.now)
     read = models.DateTimeField(null=True, blank=True)
+    # When it was sent to the member's devices (forum.tasks.notification_push); set once.
+    pushed = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from forum import policy, search
-from forum.content import check_post_content, post_content_sync
+from forum import events, policy, search
+from forum import tasks as forum_tasks
+from forum.content import check_post_content, is_replaying_history, post_content_sync
 from forum.markup import render_markdown
 from forum.models import (
     Category,
@@ -30,6 +31,7 @@ from forum.models import (
     Subscription,
     Thread,
 )
+from integrations.queue import enqueue
 from moderation import services as moderation_services
 
 
@@ -91,11 +93,15 @@ def _lock_thread(thread: Thread) -> Thread:
 def _after_post_write(*, post: Post, created: bool) -> None:
     """What follows every write of a post's text: quotes, mentions, notifications, screening.
 
-    Runs inside the caller's transaction so that a post never exists without them.
+    Runs inside the caller's transaction so that a post never exists without its quotes
+    and screening; notifying others is queued for after the commit.
     """
     post_content_sync(post=post, created=created)
     moderation_services.post_screen(post=post)
     search.post_changed(post=post)
+    if not is_replaying_history():
+        # Notifications (and their push) are written by a worker once this commits.
+        enqueue(forum_tasks.post_notify, post.pk, created)
 
 
 def _snapshot(obj: Post | Thread, fields: tuple[str, ...] | None = None) -> dict:
@@ -160,7 +166,8 @@ def thread_create(*, author: User, category: Category, title: str, body: str) ->
     )
     thread.full_clean(exclude=["category", "author"])
     thread.save()
-    _create_post(thread=thread, author=author, body=body, created=now)
+    post = _create_post(thread=thread, author=author, body=body, created=now)
+    events.thread_created(thread, post)
     return thread
 
 
@@ -173,7 +180,9 @@ def post_reply(*, author: User, thread: Thread, body: str) -> Post:
     check_post_content(body=body, author=author)
     # Under the thread's lock: two copies of one reply sent at once cannot both pass.
     refuse_repeat(author=author, body=body)
-    return _create_post(thread=thread, author=author, body=body)
+    post = _create_post(thread=thread, author=author, body=body)
+    events.post_created(post)
+    return post
 
 
 @transaction.atomic
@@ -201,6 +210,7 @@ def post_edit(*, editor: User, post: Post, body: str) -> Post:
     post.edit_count += 1
     post.save(update_fields=["source", "html", "edited", "edited_by", "edit_count"])
     _after_post_write(post=post, created=False)
+    events.post_edited(post)
     if editor.pk != post.author_id:
         _audit(
             actor=editor,
@@ -260,6 +270,7 @@ def post_hide(*, actor: User, post: Post) -> Post:
     before = _snapshot(post)
     post = _set_state(post=post, actor=actor, state=Post.State.HIDDEN)
     _audit(actor=actor, action="post.hide", obj=post, before=before)
+    events.post_hidden(post, by=actor)
     return post
 
 

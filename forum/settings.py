@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "accounts",
     "forum",
     "moderation",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -148,8 +149,57 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "forum:index"
 LOGOUT_REDIRECT_URL = "forum:index"
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# E-mail: EMAIL_URL (smtp://, smtp+tls://, smtp+ssl://, consolemail://...) read by
+# django-environ; without it, mail is printed to the console, which a system check refuses to
+# let pass silently when DEBUG=False (integrations.checks).
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = env.str(
+        "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+    )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="stoa@localhost")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+
+# Background work (Celery). The broker is CELERY_BROKER_URL (redis:// or amqp://), else
+# REDIS_URL; with neither, tasks run eagerly in the process that enqueues them, after the
+# transaction commits, so the SQLite quick start and the default tests need no extra service.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or REDIS_URL or None
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="stoa")
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One message at a time per worker process: with late acknowledgement a prefetched message
+# would wait behind a long task, and a killed worker would hand back more than it was doing.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = timedelta(days=1)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis hands an unacknowledged message to another worker after this many seconds; it must
+# exceed the longest task (and any countdown a task is scheduled with).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+}
+CELERY_TIMEZONE = "UTC"
+# Periodic jobs, run by `celery -A forum beat` (one beat process per deployment).
+CELERY_BEAT_SCHEDULE = {
+    "clean-up": {"task": "integrations.tasks.clean_up", "schedule": timedelta(hours=1)},
+    "webhook-retries": {
+        "task": "integrations.tasks.webhook_retry_due",
+        "schedule": timedelta(minutes=1),
+    },
+    "e-mail-sweep": {
+        "task": "integrations.tasks.email_retry_pending",
+        "schedule": timedelta(minutes=15),
+    },
+}
 
 # Request bodies: the largest legitimate one is a post of 60,000 characters (up to 4 bytes
 # each) plus form overhead; avatars go through FILE_UPLOAD_MAX_MEMORY_SIZE and their own check.
@@ -273,3 +323,20 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
+
+# Outgoing webhooks and push (integrations app).
+# Webhook targets on private, loopback or link-local addresses are refused (no server-side
+# request forgery) unless their network is listed here, e.g. "127.0.0.0/8" for local testing.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+# First retry after this many seconds, doubling each time, for WEBHOOK_RETRY_HOURS in all.
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
+# An endpoint whose deliveries fail this many times in a row is disabled and its owner told.
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=10)
+# A Matrix-style push gateway (POST {"notification": {...}} to .../_matrix/push/v1/notify);
+# empty turns push off. Its address is trusted configuration, not checked like webhooks.
+PUSH_GATEWAY_URL = env.str("PUSH_GATEWAY_URL", default="")
+PUSH_TIMEOUT = env.float("PUSH_TIMEOUT", default=10.0)
+# Periodic clean-up: accounts never activated are deleted after this many days.
+UNACTIVATED_ACCOUNT_DAYS = env.int("UNACTIVATED_ACCOUNT_DAYS", default=7)

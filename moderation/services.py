@@ -27,7 +27,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from forum import policy
+from forum.events import post_payload
 from forum.models import Post, Thread
+from integrations.webhooks import emit
 from moderation.models import (
     AuditLog,
     CategorySettings,
@@ -368,6 +370,13 @@ def report_create(*, reporter: User, post: Post, reason: str, comment: str = "")
         before={"review": before},
         after={"review": snapshot(review), "report": snapshot(report)},
     )
+    emit(
+        "report.filed",
+        {
+            "report": {"id": report.pk, "reason": report.reason, "review": review.status},
+            "post": post_payload(post, with_text=False),
+        },
+    )
     return report
 
 
@@ -404,6 +413,18 @@ class Decision:
 # Notices that a dismissal takes off: the detector's, and the one a confirmation added. A
 # notice a moderator wrote by hand (notice_add) stays until it is removed by hand.
 _DISMISSABLE_ORIGINS = (Notice.Origin.DETECTOR, Notice.Origin.REVIEW)
+
+
+def _announce_decision(*, review: Review, post: Post, moderator: User, resolved: list[int]) -> None:
+    emit(
+        "review.decided",
+        {
+            "review": {"id": review.pk, "status": review.status, "severity": review.severity},
+            "post": post_payload(post, with_text=False),
+            "moderator": {"id": moderator.pk, "username": moderator.username},
+            "resolved_reports": resolved,
+        },
+    )
 
 
 def _lock_review(review: Review) -> Review:
@@ -530,6 +551,7 @@ def review_confirm(*, moderator: User, review: Review) -> Review:
         before=before,
         after={"review": snapshot(review), "notice": snapshot(live), "resolved_reports": resolved},
     )
+    _announce_decision(review=review, post=post, moderator=moderator, resolved=resolved)
     return review
 
 
@@ -567,6 +589,7 @@ def review_dismiss(*, moderator: User, review: Review) -> Review:
         before=before,
         after={"review": snapshot(review), "notice": snapshot(live), "resolved_reports": resolved},
     )
+    _announce_decision(review=review, post=post, moderator=moderator, resolved=resolved)
     return review
 
 

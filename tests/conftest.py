@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from forum import services
+from tests.commit import committed
 from tests.factories import CategoryFactory, UserFactory
 
 
@@ -36,11 +37,12 @@ def make_thread(category):
         if body is None:
             body = "First post." if not made else f"First post of thread {len(made) + 1}."
         made.append(body)
-        thread = services.thread_create(
+        # Committed: what the writes queue for after the commit (notifications...) runs.
+        thread = committed(services.thread_create)(
             author=author, category=in_category or category, title=title, body=body
         )
         for i in range(replies):
-            services.post_reply(
+            committed(services.post_reply)(
                 author=author, thread=thread, body=f"Reply {i + 1} in thread {thread.pk}"
             )
         thread.refresh_from_db()
@@ -58,3 +60,13 @@ def thread(member, make_thread):
 def _fast_password_hashing(settings):
     # Factories set a password on every user; the production hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_run_in_process():
+    """Tasks run in the test process (after the commit) even when REDIS_URL names a broker:
+    the tests that need a real worker start one and switch this off themselves."""
+    from forum.celery import app
+
+    app.conf.task_always_eager = True
+    yield

@@ -39,6 +39,7 @@ v1_patterns = [
     *forum_patterns,
     path("", include("accounts.api.urls")),
     path("", include("moderation.api.urls")),
+    path("", include("integrations.api.urls")),
 ]
 
 urlpatterns = [

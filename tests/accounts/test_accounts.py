@@ -5,6 +5,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 
 from accounts.models import User
+from tests.commit import committed
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ def test_member_is_not_moderator(member):
 
 
 def _signup(client, username, email):
-    return client.post(
+    return committed(client.post)(
         reverse("accounts:signup"),
         {
             "username": username,
@@ -131,12 +132,12 @@ def test_login_page_locks_the_account_and_address_pair_whatever_forwarded_for_sa
 
 
 def test_password_reset_with_a_forged_host_sends_no_link_to_that_host(client, member, mailoutbox):
-    response = client.post(
+    response = committed(client.post)(
         reverse("password_reset"), {"email": member.email}, HTTP_HOST="evil.example.net"
     )
     assert response.status_code == 400
     assert mailoutbox == []
-    client.post(reverse("password_reset"), {"email": member.email})
+    committed(client.post)(reverse("password_reset"), {"email": member.email})
     assert len(mailoutbox) == 1
     assert "evil.example.net" not in mailoutbox[0].body
     assert "http://testserver/accounts/reset/" in mailoutbox[0].body

@@ -4,6 +4,7 @@ import pytest
 
 from forum import services
 from forum.models import Notification
+from tests.commit import committed
 
 pytestmark = pytest.mark.django_db
 
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def replies(member, other_member, thread):
     return [
-        services.post_reply(author=other_member, thread=thread, body=f"Answer {i}")
+        committed(services.post_reply)(author=other_member, thread=thread, body=f"Answer {i}")
         for i in range(3)
     ]
 
@@ -63,7 +64,7 @@ def test_notification_list_runs_a_fixed_number_of_queries(
     count, member, other_member, thread, client, django_assert_num_queries
 ):
     for i in range(count):
-        services.post_reply(author=other_member, thread=thread, body=f"Note {i}")
+        committed(services.post_reply)(author=other_member, thread=thread, body=f"Note {i}")
     client.force_login(member)
     # Session, user, moderator check, notifications with actors, posts and threads.
     with django_assert_num_queries(4):

@@ -1,0 +1,186 @@
+"""Background work through a real Celery worker on the real Redis (see conftest.Worker)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import statistics
+import time
+
+import pytest
+from celery.signals import before_task_publish
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from forum import services
+from forum.models import Notification, Subscription
+from integrations.models import WebhookDelivery, WebhookEndpoint
+from tests.factories import UserFactory
+from tests.integrations.conftest import wait_for
+
+pytestmark = [pytest.mark.postgres, pytest.mark.worker]
+
+
+@pytest.fixture
+def published():
+    """Names of the tasks this process sends to the broker."""
+    sent: list[str] = []
+
+    def record(sender=None, **kwargs):
+        sent.append(sender)
+
+    before_task_publish.connect(record, weak=False)
+    yield sent
+    before_task_publish.disconnect(record)
+
+
+def test_reply_notifications_arrive_through_the_worker(worker, member, other_member, thread):
+    services.post_reply(author=other_member, thread=thread, body="Answer from the worker test")
+    notification = wait_for(
+        lambda: Notification.objects.filter(recipient=member).first(),
+        timeout=30,
+        message="the follower's notification",
+    )
+    assert notification.kind == "reply"
+    assert notification.actor == other_member
+    assert b"post_notify" in worker.log.read_bytes()
+
+
+def test_a_rolled_back_reply_enqueues_nothing(worker, published, member, other_member, thread):
+    published.clear()  # what making the thread sent
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.post_reply(author=other_member, thread=thread, body="Never committed")
+        raise RuntimeError("the request failed after the write")
+    assert published == []
+    # A committed write right after does reach the worker, and only it.
+    services.post_reply(author=other_member, thread=thread, body="Committed")
+    assert "forum.tasks.post_notify" in published
+    wait_for(
+        lambda: Notification.objects.filter(recipient=member).exists(),
+        timeout=30,
+        message="the committed reply's notification",
+    )
+    assert Notification.objects.filter(recipient=member).count() == 1
+    assert not thread.posts.filter(source="Never committed").exists()
+
+
+def _endpoint(url: str, **kwargs) -> WebhookEndpoint:
+    return WebhookEndpoint.objects.create(
+        url=url + "/hook", secret="s3cret", events=["post.created"], **kwargs
+    )
+
+
+def _check_signature(request: dict, secret: str = "s3cret") -> dict:
+    headers = request["headers"]
+    timestamp = headers["X-Stoa-Timestamp"]
+    assert abs(int(timestamp) - time.time()) < 120
+    expected = hmac.new(
+        secret.encode(), timestamp.encode() + b"." + request["body"], hashlib.sha256
+    ).hexdigest()
+    assert hmac.compare_digest(headers["X-Stoa-Signature"], "sha256=" + expected)
+    return json.loads(request["body"])
+
+
+def test_webhook_is_delivered_signed_and_retried_after_a_500(
+    worker, receiver, other_member, thread
+):
+    hook = receiver(answers=[500])
+    _endpoint(hook.url)
+    reply = services.post_reply(author=other_member, thread=thread, body="Hooked reply")
+    wait_for(lambda: hook.answered == [500, 200], timeout=40, message="a 500, then a 200")
+    first, second = hook.requests
+    assert first["headers"]["X-Stoa-Delivery"] == second["headers"]["X-Stoa-Delivery"]
+    for request in (first, second):
+        body = _check_signature(request)
+        assert request["headers"]["X-Stoa-Event"] == "post.created"
+        assert body["event"] == "post.created"
+        assert body["data"]["post"]["id"] == reply.pk
+    delivery = wait_for(
+        lambda: WebhookDelivery.objects.filter(status="delivered").first(),
+        timeout=10,
+        message="the delivery recorded as delivered",
+    )
+    assert delivery.attempts == 2
+    assert delivery.response_status == 200
+    assert delivery.endpoint.consecutive_failures == 0
+
+
+def test_a_worker_killed_mid_delivery_loses_nothing_and_delivers_once(
+    worker, receiver, other_member, thread
+):
+    hook = receiver(stall_first=True)
+    _endpoint(hook.url)
+    services.post_reply(author=other_member, thread=thread, body="Reply during a crash")
+    assert hook.first_arrived.wait(30), "the delivery never started"
+    worker.kill()  # mid-task: the POST is under way and unanswered
+    hook.release.set()
+    assert WebhookDelivery.objects.get().status == "pending"
+    worker.start()
+    delivery = wait_for(
+        lambda: WebhookDelivery.objects.filter(status="delivered").first(),
+        timeout=60,
+        message="the redelivered task to deliver",
+    )
+    # The killed attempt got no answer to anyone; the second delivered. Nothing more follows.
+    time.sleep(3)
+    assert hook.answered == [200]
+    assert len(hook.requests) == 2
+    ids = {r["headers"]["X-Stoa-Delivery"] for r in hook.requests}
+    assert ids == {str(delivery.event_id)}
+    assert WebhookDelivery.objects.count() == 1
+
+
+FOLLOWERS = 5000
+
+
+def _followed_thread(author: User, category, followers: list[User], title: str):
+    thread = services.thread_create(
+        author=author, category=category, title=title, body=f"Start of {title}"
+    )
+    Subscription.objects.bulk_create(
+        [Subscription(user=u, thread=thread) for u in followers], batch_size=1000
+    )
+    return thread
+
+
+def _median_reply_seconds(thread, authors: list[User]) -> float:
+    times = []
+    for i, author in enumerate(authors):
+        started = time.perf_counter()
+        services.post_reply(author=author, thread=thread, body=f"Timed reply {i} in {thread.pk}")
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def test_a_reply_to_five_thousand_followers_is_as_fast_as_to_one(worker, member, category):
+    now = timezone.now()
+    crowd = User.objects.bulk_create(
+        [
+            User(username=f"follower{i}", email=f"f{i}@example.com", password="!", date_joined=now)
+            for i in range(FOLLOWERS)
+        ],
+        batch_size=1000,
+    )
+    repliers = [UserFactory() for _ in range(5)]
+    small = _followed_thread(member, category, [], "One follower")
+    big = _followed_thread(member, category, crowd, "Five thousand followers")
+    one = _median_reply_seconds(small, repliers)
+    many = _median_reply_seconds(big, repliers)
+    started = time.monotonic()
+    replies = list(big.posts.filter(number__gt=1))
+    crowd_ids = [u.pk for u in crowd]
+
+    def everyone_heard() -> bool:
+        heard = Notification.objects.filter(post__in=replies, recipient_id__in=crowd_ids)
+        return heard.count() == FOLLOWERS * len(replies)
+
+    wait_for(everyone_heard, timeout=120, message=f"{FOLLOWERS} notifications per reply")
+    arrived = time.monotonic() - started
+    print(
+        f"median reply: 1 follower {one * 1000:.1f} ms, {FOLLOWERS} followers "
+        f"{many * 1000:.1f} ms; all {FOLLOWERS * len(replies)} notifications of "
+        f"{len(replies)} replies {arrived:.1f} s after the last reply"
+    )
+    assert many < one * 2 + 0.05
