@@ -37,3 +37,11 @@ def unactivated_accounts() -> int:
         posts__isnull=True,
     )
     return User.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()[0]
+
+
+@job("expired API idempotency keys")
+def expired_idempotency_keys() -> int:
+    # Imported here: the API module pulls in DRF, which the clean-up registry need not load.
+    from accounts.api.idempotency import purge_expired
+
+    return purge_expired()

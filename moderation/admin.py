@@ -29,13 +29,14 @@ from django.utils.text import Truncator
 from accounts.models import Sanction, User
 from forum import policy
 from forum import services as forum_services
-from moderation import highlight, sanctions, selectors, services
+from moderation import highlight, rescans, sanctions, selectors, services
 from moderation.models import (
     AuditLog,
     CategorySettings,
     Notice,
     NoticeTemplate,
     Report,
+    RescanJob,
     Review,
     Severity,
 )
@@ -1048,3 +1049,70 @@ class SanctionAdmin(admin.ModelAdmin):
         if obj.in_force:
             return "in force" if obj.ends else "in force, until lifted"
         return "ended"
+
+
+class RescanJobForm(forms.ModelForm):
+    class Meta:
+        model = RescanJob
+        fields = ("since", "batch_size")
+
+    def clean_batch_size(self):
+        size = self.cleaned_data["batch_size"]
+        if not 1 <= size <= 5000:
+            raise ValidationError("Between 1 and 5,000 posts per batch.")
+        return size
+
+
+@admin.register(RescanJob)
+class RescanJobAdmin(admin.ModelAdmin):
+    """Re-screen existing posts with the current detector (after a new model ships), run by
+    the workers in batches; the list shows how far each job has got."""
+
+    form = RescanJobForm
+    list_display = (
+        "created",
+        "status",
+        "progress",
+        "written",
+        "flagged_change",
+        "detector_version",
+        "created_by",
+        "updated",
+    )
+    list_filter = ("status",)
+    actions = ("pause", "resume")
+
+    def has_change_permission(self, request, obj=None):
+        # Viewing a job shows its progress; only the actions change it.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return [f.name for f in RescanJob._meta.fields]
+
+    def get_fields(self, request, obj=None):
+        return ("since", "batch_size") if obj is None else self.get_readonly_fields(request, obj)
+
+    @admin.display(description="progress")
+    def progress(self, job):
+        return f"{job.done:,} of {job.total:,} ({job.percent}%)"
+
+    @admin.display(description="flagged posts")
+    def flagged_change(self, job):
+        after = "…" if job.flagged_after is None else f"{job.flagged_after:,}"
+        return f"{job.flagged_before:,} → {after}"
+
+    def save_model(self, request, obj, form, change):
+        job = rescans.job_start(since=obj.since, batch_size=obj.batch_size, actor=request.user)
+        obj.pk = job.pk
+
+    @admin.action(description="Pause the selected rescans")
+    def pause(self, request, queryset):
+        for job in queryset:
+            rescans.job_pause(job)
+
+    @admin.action(description="Resume the selected rescans from where they stopped")
+    def resume(self, request, queryset):
+        for job in queryset:
+            rescans.job_resume(job)

@@ -6,6 +6,7 @@ in-memory SQLite database cannot share) and Redis at REDIS_URL; they skip withou
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -65,7 +66,6 @@ class Worker:
         }
         env.update(
             DATABASE_URL=self.database_url,
-            REDIS_URL=self.broker,
             CELERY_BROKER_URL=self.broker,
             CELERY_QUEUE=self.queue,
             CELERY_TASK_ALWAYS_EAGER="False",
@@ -78,6 +78,8 @@ class Worker:
             PUSH_GATEWAY_URL=settings.PUSH_GATEWAY_URL,
             LOG_LEVEL="INFO",
         )
+        if self.broker.startswith("redis"):
+            env["REDIS_URL"] = self.broker
         return env
 
     def start(self) -> None:
@@ -132,12 +134,29 @@ class Worker:
                 self.process.wait(timeout=5)
 
 
-@pytest.fixture
-def worker(transactional_db, tmp_path) -> Iterator[Worker]:
-    """A running worker for this test; the test process sends it tasks through Redis."""
-    broker = _redis_url()
-    if broker is None:
-        pytest.skip("needs Redis at REDIS_URL")
+def _amqp_url() -> str | None:
+    url = os.environ.get("STOA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception:
+        return None
+    return url
+
+
+def _forget_connections(app) -> None:
+    """Drop the app's pooled broker connections, which would still point at the broker of
+    the previous test."""
+    from kombu import pools
+
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def _run_worker(broker: str, tmp_path: Path) -> Iterator[Worker]:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: the worker must read what the test committed")
     from forum.celery import app
@@ -152,6 +171,7 @@ def worker(transactional_db, tmp_path) -> Iterator[Worker]:
         key: app.conf[key] for key in ("task_always_eager", "broker_url", "task_default_queue")
     }
     app.conf.update(task_always_eager=False, broker_url=broker, task_default_queue=queue)
+    _forget_connections(app)
     w = Worker(broker=broker, queue=queue, database_url=database_url, log=tmp_path / "worker.log")
     try:
         w.start()
@@ -159,11 +179,31 @@ def worker(transactional_db, tmp_path) -> Iterator[Worker]:
     finally:
         w.stop()
         app.conf.update(previous)
+        _forget_connections(app)
         # Whatever is left on this test's queue belongs to no one.
-        import redis
+        from kombu import Connection
 
-        redis.Redis.from_url(broker).delete(queue)
+        with Connection(broker) as conn, contextlib.suppress(Exception):  # already gone
+            conn.default_channel.queue_delete(queue)
         print(w.log.read_text()[-4000:])  # shown when the test fails
+
+
+@pytest.fixture
+def worker(transactional_db, tmp_path) -> Iterator[Worker]:
+    """A running worker for this test; the test process sends it tasks through Redis."""
+    broker = _redis_url()
+    if broker is None:
+        pytest.skip("needs Redis at REDIS_URL")
+    yield from _run_worker(broker, tmp_path)
+
+
+@pytest.fixture
+def amqp_worker(transactional_db, tmp_path) -> Iterator[Worker]:
+    """The same on RabbitMQ (STOA_TEST_AMQP_URL, by default guest on 127.0.0.1:5672)."""
+    broker = _amqp_url()
+    if broker is None:
+        pytest.skip("needs RabbitMQ on 127.0.0.1:5672 (or STOA_TEST_AMQP_URL)")
+    yield from _run_worker(broker, tmp_path)
 
 
 class Receiver:

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from knox.models import AuthToken
 
-from accounts.models import User
+from accounts.models import IdempotencyRecord, User
 from integrations.models import OutgoingEmail, WebhookDelivery, WebhookEndpoint
 from integrations.tasks import clean_up
 from tests.factories import UserFactory
@@ -45,6 +45,10 @@ def test_clean_up_removes_what_has_expired_and_keeps_the_rest(member, thread):
         created=_ago(days=40),
     )
 
+    old_key = IdempotencyRecord.objects.create(user=member, key="k1", fingerprint="f", status=201)
+    IdempotencyRecord.objects.filter(pk=old_key.pk).update(created=_ago(hours=25))
+    new_key = IdempotencyRecord.objects.create(user=member, key="k2", fingerprint="f", status=201)
+
     done = clean_up.apply().get()
 
     assert done["expired API tokens"] == 1
@@ -56,6 +60,8 @@ def test_clean_up_removes_what_has_expired_and_keeps_the_rest(member, thread):
     # Sent mail goes after 30 days; failed mail stays for an administrator to look at.
     assert list(OutgoingEmail.objects.values_list("pk", flat=True)) == [old_failed.pk]
     assert not WebhookDelivery.objects.exists()
+    assert done["expired API idempotency keys"] == 1
+    assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [new_key.pk]
     # Running it again finds nothing more.
     assert set(clean_up.apply().get().values()) == {0}
 

@@ -95,3 +95,7 @@ def test_without_a_gateway_nothing_is_pushed(member, other_member, thread):
     _register(bearer(member))
     committed(services.post_reply)(author=other_member, thread=thread, body="No gateway")
     assert Notification.objects.get(recipient=member).pushed is None
+
+
+def test_removing_a_device_with_an_absurd_id_is_a_404(member):
+    assert bearer(member).delete(f"{DEVICES}{10**30}/").status_code == 404

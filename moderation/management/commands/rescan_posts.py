@@ -5,14 +5,11 @@ from __future__ import annotations
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from tqdm import tqdm
 
-from forum.models import Post
-from moderation import detector, services
-from moderation.models import CategorySettings, Review
+from moderation import rescans
 
 
 def parse_since(value: str) -> datetime.datetime:
@@ -46,35 +43,32 @@ class Command(BaseCommand):
             help="Only posts written or edited since this date (YYYY-MM-DD or ISO date-time).",
         )
         parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="Hand the rescan to the task workers and return at once; follow its progress "
+            "in the admin (Moderation > Rescan jobs).",
+        )
 
-    def handle(self, *args, since=None, batch_size=500, **options):
+    def handle(self, *args, since=None, batch_size=500, background=False, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
-        posts = Post.objects.exclude(review__status__in=services.DECIDED)
-        if since is not None:
-            moment = parse_since(since)
-            posts = posts.filter(Q(created__gte=moment) | Q(edited__gte=moment))
-        settings_by_category = {s.category_id: s for s in CategorySettings.objects.all()}
-        total = posts.count()
-        ids = posts.order_by("pk").values_list("pk", flat=True)
-        flagged_before = Review.objects.filter(flagged=True).count()
-        written = 0
-        last_pk = 0
-        with tqdm(total=total, unit="post", disable=options["verbosity"] == 0) as bar:
-            while True:
-                # Keyset pagination: stable while the rescan writes reviews.
-                batch_ids = list(ids.filter(pk__gt=last_pk)[:batch_size])
-                if not batch_ids:
-                    break
-                last_pk = batch_ids[-1]
-                batch = list(Post.objects.filter(pk__in=batch_ids).select_related("thread"))
-                detections = detector.detect_many(services.screening_text(p) for p in batch)
-                written += services.post_rescreen_batch(
-                    posts=batch, detections=detections, settings_by_category=settings_by_category
-                )
-                bar.update(len(batch))
-        flagged_after = Review.objects.filter(flagged=True).count()
+        moment = parse_since(since) if since is not None else None
+        if background:
+            job = rescans.job_start(since=moment, batch_size=batch_size)
+            self.stdout.write(f"Rescan job {job.pk} queued: {job.total} posts.")
+            return
+        # The same resumable steps the workers run, one after the other in this process; the
+        # job shows in the admin like any other.
+        job = rescans.job_create(since=moment, batch_size=batch_size)
+        with tqdm(total=job.total, unit="post", disable=options["verbosity"] == 0) as bar:
+            more, done = True, 0
+            while more:
+                more = rescans.job_step(job.pk)
+                job.refresh_from_db()
+                bar.update(job.done - done)
+                done = job.done
         self.stdout.write(
-            f"Rescanned {written} of {total} posts; flagged posts {flagged_before} -> "
-            f"{flagged_after}."
+            f"Rescanned {job.written} of {job.total} posts; flagged posts {job.flagged_before} "
+            f"-> {job.flagged_after}."
         )
