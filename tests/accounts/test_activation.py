@@ -9,6 +9,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts import services
+from tests.commit import committed
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,9 @@ def test_a_wrong_password_on_an_unactivated_account_says_nothing_about_activatio
 
 
 def test_resend_mails_a_link_that_activates_the_account(client, waiting):
-    response = client.post(reverse("accounts:activation_resend"), {"email": "KIM@example.org"})
+    response = committed(client.post)(
+        reverse("accounts:activation_resend"), {"email": "KIM@example.org"}
+    )
     assert response.status_code == 200
     assert len(mail.outbox) == 1
     link = re.search(r"https?://\S+(/accounts/activate/\S+/)", mail.outbox[0].body).group(1)
@@ -55,8 +58,9 @@ def test_resend_answers_the_same_for_unknown_and_active_addresses(client, member
 
 
 def test_resend_sends_at_most_one_link_per_window(waiting):
-    assert services.activation_resend(email=waiting.email, site_url="http://testserver")
-    assert not services.activation_resend(email=waiting.email, site_url="http://testserver")
+    resend = committed(services.activation_resend)
+    assert resend(email=waiting.email, site_url="http://testserver")
+    assert not resend(email=waiting.email, site_url="http://testserver")
     assert len(mail.outbox) == 1
 
 
