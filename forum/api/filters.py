@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import django_filters
+from django import forms
+from django_filters.fields import IsoDateTimeField
 
 from forum import policy, selectors
 from forum.models import Notification, Post, Thread
+
+# PostgreSQL's timestamptz accepts offsets up to +-15:59; Python's datetime up to +-23:59.
+MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
+
+
+class CheckedIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time whose UTC offset PostgreSQL can store: "+18:00" is a 400 with a
+    field message, not a database error."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        offset = value.utcoffset() if value is not None else None
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise forms.ValidationError(
+                "The time-zone offset must be between -15:59 and +15:59.", code="invalid"
+            )
+        return value
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """Every date filter of the API: ISO 8601 with a checked offset."""
+
+    field_class = CheckedIsoDateTimeField
 
 
 class ThreadFilter(django_filters.FilterSet):
@@ -13,7 +40,7 @@ class ThreadFilter(django_filters.FilterSet):
     author = django_filters.CharFilter(field_name="author__username", max_length=150)
     pinned = django_filters.BooleanFilter(field_name="is_pinned")
     locked = django_filters.BooleanFilter(field_name="is_locked")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="last_activity", lookup_expr="gt")
+    updated_since = IsoDateTimeFilter(field_name="last_activity", lookup_expr="gt")
 
     class Meta:
         model = Thread
@@ -22,7 +49,7 @@ class ThreadFilter(django_filters.FilterSet):
 
 class PostFilter(django_filters.FilterSet):
     author = django_filters.CharFilter(method="filter_author", max_length=150)
-    since = django_filters.IsoDateTimeFilter(method="filter_since")
+    since = IsoDateTimeFilter(method="filter_since")
 
     class Meta:
         model = Post

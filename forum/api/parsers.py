@@ -6,9 +6,10 @@ import json
 
 from django.conf import settings
 from rest_framework import parsers
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 
 from forum.api.exceptions import RequestTooLarge
+from forum.middleware import NUL, NUL_MESSAGE
 
 
 def _reject_constant(name: str):
@@ -36,6 +37,33 @@ class JSONParser(parsers.JSONParser):
             raise RequestTooLarge()
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return json.loads(raw.decode(encoding), parse_constant=_reject_constant)
+            data = json.loads(raw.decode(encoding), parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ParseError("The request body is not valid JSON.") from exc
+        bad = _nul_paths(data)
+        if bad:
+            raise ValidationError({path: [NUL_MESSAGE] for path in bad})
+        return data
+
+
+def _nul_paths(data, prefix: str = "") -> list[str]:
+    """Dotted paths of the strings (keys too) in a parsed document that hold a NUL, which no
+    text column can store: refused here for every endpoint, whatever its fields' types.
+    Iterative: the document may be nested as deep as the parser allowed."""
+    bad: list[str] = []
+    stack = [(prefix, data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if NUL in value:
+                bad.append(path or "non_field_errors")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{path}.{key}" if path else str(key)
+                if NUL in key:
+                    bad.append(name.replace(NUL, "\\0"))
+                else:
+                    stack.append((name, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{i}" if path else str(i), item) for i, item in enumerate(value))
+    return sorted(bad)

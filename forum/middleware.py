@@ -1,0 +1,72 @@
+"""Refusing input no field of Stoa can hold, before any view sees it.
+
+A NUL character fits in no PostgreSQL text column ("A string literal cannot contain NUL"), so
+one reaching a query is a 500 wherever it came from: a URL segment (`/accounts/u/<name>/`),
+a query parameter (`?q=`) or a form field. This middleware answers 400 for all of them, on
+the pages and the API alike; JSON bodies are checked by the API's parser
+(forum.api.parsers), which sees their decoded strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import format_html
+
+NUL = "\x00"
+NUL_MESSAGE = "Null characters are not allowed."
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def nul_fields(request: HttpRequest) -> list[str]:
+    """Names of the inputs of `request` that hold a NUL: "path", query and form fields."""
+    bad: list[str] = []
+    if NUL in request.path_info:
+        bad.append("path")
+    for name, values in request.GET.lists():
+        if NUL in name or any(NUL in value for value in values):
+            bad.append(name.replace(NUL, "\\0"))
+    # The API reads its own bodies (its parsers enforce size limits first); pages post forms.
+    if (
+        request.method == "POST"
+        and not request.path_info.startswith("/api/")
+        and request.content_type in FORM_TYPES
+    ):
+        for name, values in request.POST.lists():
+            if NUL in name or any(NUL in value for value in values):
+                bad.append(name.replace(NUL, "\\0"))
+    return bad
+
+
+def nul_error_response(request: HttpRequest, fields: list[str]) -> HttpResponse:
+    if request.path_info.startswith("/api/"):
+        return JsonResponse(
+            {
+                "error": {
+                    "code": "invalid",
+                    "message": NUL_MESSAGE,
+                    "fields": {name: [NUL_MESSAGE] for name in fields},
+                }
+            },
+            status=400,
+        )
+    return HttpResponse(
+        format_html(
+            "<!doctype html><title>Bad request</title><h1>Bad request</h1><p>{} ({})</p>",
+            NUL_MESSAGE,
+            ", ".join(fields),
+        ),
+        status=400,
+    )
+
+
+class RefuseNulMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        fields = nul_fields(request)
+        if fields:
+            return nul_error_response(request, fields)
+        return self.get_response(request)
