@@ -91,24 +91,35 @@ def _callouts(analysis: Analysis, author: User) -> tuple[dict[int, str], dict[in
     return kinds, sources
 
 
-def check_post_content(*, body: str, author: User) -> None:
+def check_post_content(*, body: str, author: User, post: Post | None = None) -> list[int]:
     """Refuse, before anything is written, a body that calls out too many members or is too
-    complex to render. `body` is already cleaned (clean_body)."""
+    complex to render. `body` is already cleaned (clean_body); `post` is the post being
+    edited, if any.
+
+    Returns the ids of every member the post will have called out, in this version or any
+    earlier one, for the caller to store in `Post.called_out`: the cap holds across edits.
+    """
     analysis = analyse(body)  # raises ValidationError for a markup bomb
     max_quotes = _setting("QUOTES_PER_POST_MAX", 50)
     if len(analysis.quotes) > max_quotes:
         raise ValidationError({"body": [f"A post can hold at most {max_quotes} quotes."]})
     kinds, _ = _callouts(analysis, author)
+    earlier = set(post.called_out) if post is not None else set()
+    everyone = earlier | set(kinds)
     cap = callout_cap(author)
-    if len(kinds) > cap:
-        raise ValidationError(
-            {
-                "body": [
-                    f"A post can quote or mention at most {cap} members "
-                    f"(this one calls out {len(kinds)})."
-                ]
-            }
-        )
+    if len(everyone) > cap:
+        if earlier:
+            message = (
+                f"A post can quote or mention at most {cap} members across all its versions "
+                f"(with this edit it would have called out {len(everyone)})."
+            )
+        else:
+            message = (
+                f"A post can quote or mention at most {cap} members "
+                f"(this one calls out {len(kinds)})."
+            )
+        raise ValidationError({"body": [message]})
+    return sorted(everyone)
 
 
 def _sync_quotes(*, post: Post, analysis: Analysis, sources: dict[int, Post]) -> None:

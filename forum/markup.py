@@ -58,9 +58,10 @@ class MarkupTooComplex(Exception):
 
 
 def _spend(env: dict) -> bool:
-    steps = env.get("_steps", 0) + 1
-    env["_steps"] = steps
-    if steps > STEP_BUDGET:
+    # One budget for the whole body, shared by the environments of all its quote levels.
+    budget = env.setdefault("_budget", [0])
+    budget[0] += 1
+    if budget[0] > STEP_BUDGET:
         raise MarkupTooComplex
     return False
 
@@ -430,7 +431,12 @@ def analyse(source: str) -> Analysis:
         raise ValidationError(
             {"body": [f"A post can have at most {MAX_LINES:,} lines. Please shorten it."]}
         )
-    env: dict = {"_steps": 0}
+    budget = [0]
+    # One markdown-it environment per quote (and one for the author's own text): reference
+    # definitions ("[guide]: https://...") are resolved inside the text that holds them only,
+    # so the quoting author cannot turn the quoted member's "[the guide]" into their link,
+    # and a quoted definition cannot restyle the author's text.
+    frames: list[dict] = [{"_budget": budget}]
     analysis = Analysis()
     events: list[tuple[int, str, re.Match, re.Match | None]] = []
     for opening, closing in _quote_events(source):
@@ -444,7 +450,7 @@ def analyse(source: str) -> Analysis:
     def text_piece(end: int) -> None:
         piece = source[cursor:end]
         if depth <= MAX_QUOTE_DEPTH and piece.strip():
-            tokens = _parse_md(piece, env)
+            tokens = _parse_md(piece, frames[-1])
             analysis.ops.append(("md", tokens))
             _collect_mentions(tokens, depth, analysis.mentions)
 
@@ -452,6 +458,7 @@ def analyse(source: str) -> Analysis:
         text_piece(match.start())
         if kind == "open":
             depth += 1
+            frames.append({"_budget": budget})
             position = None
             if depth <= MAX_QUOTE_DEPTH:
                 name = match.group("qname") or match.group("name")
@@ -475,6 +482,7 @@ def analyse(source: str) -> Analysis:
             if depth <= MAX_QUOTE_DEPTH:
                 analysis.ops.append(("close", None))
             depth -= 1
+            frames.pop()
         cursor = match.end()
     text_piece(len(source))
     return analysis

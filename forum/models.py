@@ -75,6 +75,9 @@ class Post(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     edit_count = models.PositiveIntegerField(default=0)
+    # Ids of the members any version of this post has quoted or mentioned: the callout cap
+    # counts them all, so editing in new names cannot notify more members than one post may.
+    called_out = models.JSONField(default=list, blank=True, editable=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.VISIBLE)
     state_changed = models.DateTimeField(null=True, blank=True)
     state_changed_by = models.ForeignKey(

@@ -82,6 +82,14 @@ def refuse_repeat(*, author: User, body: str) -> None:
         raise ValidationError({"body": ["You posted this same text a moment ago."]})
 
 
+def _lock_author(author: User) -> None:
+    """Take the author's row lock for the rest of the transaction: one member's new posts are
+    written one at a time, so the double-submit check sees every earlier copy, whichever
+    thread the copies were sent to. Taken after any thread lock (the order _set_state also
+    follows: thread, then the author's counter), so the two never deadlock."""
+    User.objects.select_for_update().filter(pk=author.pk).values_list("pk", flat=True).first()
+
+
 def _slug_for(title: str) -> str:
     return slugify(title)[:200] or "thread"
 
@@ -122,7 +130,9 @@ def _audit(*, actor: User, action: str, obj: Post | Thread, before: dict, fields
     )
 
 
-def _create_post(*, thread: Thread, author: User, body: str, created=None) -> Post:
+def _create_post(
+    *, thread: Thread, author: User, body: str, created=None, called_out: list[int] | None = None
+) -> Post:
     """Add a post to a thread whose row the caller holds locked."""
     now = created or timezone.now()
     number = thread.last_number + 1
@@ -133,6 +143,7 @@ def _create_post(*, thread: Thread, author: User, body: str, created=None) -> Po
         source=body,
         html=render_markdown(body),
         created=now,
+        called_out=called_out or [],
     )
     post.full_clean(exclude=["thread", "author"], validate_unique=False)
     post.save()
@@ -153,7 +164,8 @@ def thread_create(*, author: User, category: Category, title: str, body: str) ->
     policy.check_start_thread(author)
     title = clean_title(title)
     body = clean_body(body)
-    check_post_content(body=body, author=author)
+    called_out = check_post_content(body=body, author=author)
+    _lock_author(author)
     refuse_repeat(author=author, body=body)
     now = timezone.now()
     thread = Thread(
@@ -166,7 +178,9 @@ def thread_create(*, author: User, category: Category, title: str, body: str) ->
     )
     thread.full_clean(exclude=["category", "author"])
     thread.save()
-    post = _create_post(thread=thread, author=author, body=body, created=now)
+    post = _create_post(
+        thread=thread, author=author, body=body, created=now, called_out=called_out
+    )
     events.thread_created(thread, post)
     return thread
 
@@ -177,10 +191,10 @@ def post_reply(*, author: User, thread: Thread, body: str) -> Post:
     # Lock first, then check: the thread may have been locked since the caller loaded it.
     thread = _lock_thread(thread)
     policy.check_reply(author, thread)
-    check_post_content(body=body, author=author)
-    # Under the thread's lock: two copies of one reply sent at once cannot both pass.
+    called_out = check_post_content(body=body, author=author)
+    _lock_author(author)
     refuse_repeat(author=author, body=body)
-    post = _create_post(thread=thread, author=author, body=body)
+    post = _create_post(thread=thread, author=author, body=body, called_out=called_out)
     events.post_created(post)
     return post
 
@@ -192,7 +206,7 @@ def post_edit(*, editor: User, post: Post, body: str) -> Post:
     policy.check_edit_post(editor, post)
     if body == post.source:
         return post
-    check_post_content(body=body, author=post.author)
+    post.called_out = check_post_content(body=body, author=post.author, post=post)
     before = _snapshot(post, ("source", "edit_count"))
     # The version being replaced becomes a revision; revision 1 is the original text.
     PostRevision.objects.create(
@@ -208,7 +222,7 @@ def post_edit(*, editor: User, post: Post, body: str) -> Post:
     post.edited = timezone.now()
     post.edited_by = editor
     post.edit_count += 1
-    post.save(update_fields=["source", "html", "edited", "edited_by", "edit_count"])
+    post.save(update_fields=["source", "html", "edited", "edited_by", "edit_count", "called_out"])
     _after_post_write(post=post, created=False)
     events.post_edited(post)
     if editor.pk != post.author_id:

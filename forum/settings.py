@@ -271,6 +271,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "post_user": env.str("THROTTLE_POST_USER", default="10/min"),
         "post_address": env.str("THROTTLE_POST_ADDRESS", default="30/min"),
+        "edit_user": env.str("THROTTLE_EDIT_USER", default="10/min"),
+        "edit_address": env.str("THROTTLE_EDIT_ADDRESS", default="30/min"),
         "report_user": env.str("THROTTLE_REPORT_USER", default="20/hour"),
         "report_address": env.str("THROTTLE_REPORT_ADDRESS", default="60/hour"),
         "upload_user": env.str("THROTTLE_UPLOAD_USER", default="10/hour"),

@@ -93,6 +93,17 @@ class PostAddressThrottle(_AddressThrottle):
     scope = "post_address"
 
 
+class EditUserThrottle(_UserThrottle):
+    """Edits of posts and thread titles by one member: every edit stores a revision and is
+    screened again, so they are limited like new posts."""
+
+    scope = "edit_user"
+
+
+class EditAddressThrottle(_AddressThrottle):
+    scope = "edit_address"
+
+
 class ReportUserThrottle(_UserThrottle):
     scope = "report_user"
 
@@ -128,4 +139,5 @@ class SearchUserThrottle(SimpleRateThrottle):
 
 POSTING = (PostUserThrottle, PostAddressThrottle)
 SEARCHING = (SearchAnonThrottle, SearchUserThrottle)
+EDITING = (EditUserThrottle, EditAddressThrottle)
 REPORTING = (ReportUserThrottle, ReportAddressThrottle)

@@ -22,11 +22,13 @@ from forum.models import Category, Post, Thread
 NOTIFICATIONS_PER_PAGE = 30
 
 
-def _throttled(request: HttpRequest, form) -> float | None:
-    """Count a posting attempt (shared with the API); on refusal, say so on the form."""
-    wait = throttles.throttle_wait(request, throttles.POSTING)
+def _throttled(request: HttpRequest, form, kind=throttles.POSTING) -> float | None:
+    """Count a posting (or editing) attempt, shared with the API; on refusal, say so on the
+    form."""
+    wait = throttles.throttle_wait(request, kind)
     if wait is not None:
-        form.add_error(None, "You are posting too fast. Please wait a minute and try again.")
+        doing = "editing" if kind is throttles.EDITING else "posting"
+        form.add_error(None, f"You are {doing} too fast. Please wait a minute and try again.")
     return wait
 
 
@@ -216,19 +218,25 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {"body": quotes.readable_source(post, request.user)}
     form = PostForm(request.POST or None, initial=initial)
     preview = _preview(request, form) if request.method == "POST" else None
+    wait = None
     if "preview" in request.POST:
         pass
-    elif request.method == "POST" and form.is_valid():
+    elif (
+        request.method == "POST"
+        and form.is_valid()
+        and not (wait := _throttled(request, form, throttles.EDITING))
+    ):
         try:
             services.post_edit(editor=request.user, post=post, body=form.cleaned_data["body"])
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             return redirect(post)
-    return render(
+    return _render_form(
         request,
         "forum/post_form.html",
         {"thread": post.thread, "post": post, "form": form, "action": "edit", "preview": preview},
+        wait,
     )
 
 

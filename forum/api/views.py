@@ -115,6 +115,11 @@ class ThreadDetailView(ConditionalGetMixin, generics.RetrieveAPIView):
     def get_queryset(self):
         return thread_queryset(self.request.user)
 
+    def get_throttles(self):
+        if self.request.method == "PATCH":
+            return [throttle() for throttle in throttles.EDITING]
+        return super().get_throttles()
+
     def patch(self, request, pk: int):
         thread = self.get_object()
         data = serializers.ThreadUpdateSerializer(data=request.data)
@@ -301,6 +306,11 @@ def post_response(request, post: Post, *, code=status.HTTP_200_OK) -> Response:
 )
 class PostDetailView(ConditionalGetMixin, generics.GenericAPIView):
     serializer_class = serializers.PostSerializer
+
+    def get_throttles(self):
+        if self.request.method == "PATCH":
+            return [throttle() for throttle in throttles.EDITING]
+        return super().get_throttles()
 
     def get(self, request, pk: int):
         # Placeholders of hidden and deleted posts are shown in thread lists; asked for
