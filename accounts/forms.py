@@ -4,8 +4,9 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 
-from accounts import services, signin
+from accounts import names, services, signin
 from accounts.models import User
 
 
@@ -22,10 +23,11 @@ class SignupForm(SetPasswordMixin, forms.Form):
     password1, password2 = SetPasswordMixin.create_password_fields()
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("That username is taken.")
-        return username
+        # NFKC first: the full-width and the Kelvin-sign spellings of a taken name are taken.
+        try:
+            return names.check_username(self.cleaned_data["username"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict["username"]) from None
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip()
@@ -41,6 +43,14 @@ class SignupForm(SetPasswordMixin, forms.Form):
 
 class ProfileForm(forms.ModelForm):
     website = forms.URLField(required=False, max_length=200, assume_scheme="https")
+
+    def clean_display_name(self) -> str:
+        display_name = self.cleaned_data["display_name"].strip()
+        try:
+            names.check_display_name(display_name, user=self.instance)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict["display_name"]) from None
+        return display_name
 
     class Meta:
         model = User

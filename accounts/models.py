@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from accounts.names import cased_skeleton, skeleton
+
 MODERATORS_GROUP = "Moderators"
 
 
@@ -39,6 +41,12 @@ class User(AbstractUser):
     # The latest moderator's warning: pages show warnings from the last WARNING_SHOWN_DAYS
     # without a query for the members who have none.
     warned = models.DateTimeField(null=True, blank=True)
+    # What the username looks like (accounts.names.skeleton), kept in step by save(): a new
+    # name is compared with every existing one through this index, not by loading them all.
+    username_skeleton = models.CharField(max_length=300, blank=True, editable=False, db_index=True)
+    username_cased_skeleton = models.CharField(
+        max_length=300, blank=True, editable=False, db_index=True
+    )
 
     class Meta:
         constraints = [
@@ -53,6 +61,21 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    def save(self, *args, **kwargs) -> None:
+        # Derived from the username like the normalisation Django's clean() applies to it;
+        # no rule is decided here.
+        current = (skeleton(self.username), cased_skeleton(self.username))
+        if current != (self.username_skeleton, self.username_cased_skeleton):
+            self.username_skeleton, self.username_cased_skeleton = current
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "username" in update_fields:
+                kwargs["update_fields"] = {
+                    *update_fields,
+                    "username_skeleton",
+                    "username_cased_skeleton",
+                }
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("accounts:profile", kwargs={"username": self.username})

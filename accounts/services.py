@@ -15,6 +15,7 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from PIL import Image, UnidentifiedImageError
 
+from accounts import names
 from accounts.models import User
 from integrations.mail import queue_email
 from integrations.webhooks import emit
@@ -36,6 +37,8 @@ def profile_update(*, user: User, changes: dict[str, Any]) -> User:
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
     user = User.objects.select_for_update().get(pk=user.pk)
+    if "display_name" in changes:
+        names.check_display_name(str(changes["display_name"]).strip(), user=user)
     for field, value in changes.items():
         setattr(user, field, value.strip() if isinstance(value, str) else value)
     user.full_clean(exclude=[f.name for f in User._meta.fields if f.name not in changes])
@@ -129,6 +132,7 @@ def member_signup(*, username: str, email: str, password: str, site_url: str) ->
             kind="signup_attempt", to=existing.email, user=existing, params={"site_url": site_url}
         )
         return None
+    username = names.check_username(username)
     user = User(username=username, email=email, is_active=False)
     user.set_password(password)
     user.full_clean(exclude=["password"])

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -25,13 +26,19 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("forum:index")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.member_signup(
-            username=form.cleaned_data["username"],
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-            site_url=f"{request.scheme}://{request.get_host()}",
-        )
-        return redirect("accounts:signup_done")
+        try:
+            services.member_signup(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                site_url=f"{request.scheme}://{request.get_host()}",
+            )
+        except ValidationError as exc:
+            # A look-alike name taken between the form's check and the write.
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            return redirect("accounts:signup_done")
     return render(request, "accounts/signup.html", {"form": form})
 
 

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts import names
 from accounts.models import User
 from forum import events, policy, search
 from forum import tasks as forum_tasks
@@ -57,6 +58,8 @@ def clean_title(title: str) -> str:
     title = " ".join(str(title or "").split())
     if not title:
         raise ValidationError({"title": ["A thread needs a title."]})
+    # A zero-width-only title lists as an invisible thread; an override reorders the list.
+    names.check_visible_text(title, field="title", what="A title")
     limit = _limits()["TITLE_MAX_LENGTH"]
     if len(title) > limit:
         raise ValidationError({"title": [f"A title can hold at most {limit} characters."]})

@@ -30,6 +30,9 @@ class UserSummarySerializer(serializers.Serializer):
     username = serializers.CharField(read_only=True)
     display_name = serializers.CharField(read_only=True, source="name")
     avatar = serializers.SerializerMethodField()
+    is_staff = serializers.BooleanField(
+        read_only=True, help_text="Stoa staff (moderators, administrators): show a badge."
+    )
 
     @extend_schema_field(NULLABLE_URI)
     def get_avatar(self, user: User) -> str | None:
