@@ -24,10 +24,12 @@ class SignupForm(SetPasswordMixin, forms.Form):
 
     def clean_username(self) -> str:
         # NFKC first: the full-width and the Kelvin-sign spellings of a taken name are taken.
+        username = names.normalize_username(self.cleaned_data["username"])
         try:
-            return names.check_username(self.cleaned_data["username"])
+            names.check_visible_text(username, field="username", what="A username")
         except ValidationError as exc:
             raise forms.ValidationError(exc.message_dict["username"]) from None
+        return username
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip()
@@ -35,6 +37,15 @@ class SignupForm(SetPasswordMixin, forms.Form):
     def clean(self) -> dict:
         self.validate_passwords()
         cleaned = super().clean()
+        username, email = cleaned.get("username"), cleaned.get("email")
+        if username and email:
+            # Taken, or looks like a name that is; a never-activated account signing up again
+            # with its own address may keep its name.
+            pending = services.pending_account(email)
+            try:
+                names.check_username(username, exclude_pk=pending.pk if pending else None)
+            except ValidationError as exc:
+                self.add_error("username", exc.message_dict["username"])
         self.validate_password_for_user(
             User(username=cleaned.get("username", ""), email=cleaned.get("email", ""))
         )

@@ -176,6 +176,51 @@ class Attempt:
         cache.set(self._known_key, 1, timeout=_known_days() * 86400)
 
 
+def count_request(kind: str, ident: str, rate_name: str, message: str) -> Refusal | None:
+    """Count one request of `kind` by `ident` (an address, a target e-mail address) against
+    the SIGNIN_LIMITS rate `rate_name`; a Refusal once past it. Every request counts: these
+    limits are for actions that send mail (sign-up, password reset)."""
+    limit, period = _limit(rate_name)
+    now = time.time()
+    window = int(now // period)
+    key = f"signin:{kind}:{_digest(ident)}:{window}"
+    count = 0
+    for _ in range(2):
+        cache.add(key, 0, timeout=period + 1)
+        try:
+            count = cache.incr(key)
+            break
+        except ValueError:
+            continue
+    if count <= limit:
+        return None
+    left = (window + 1) * period - now
+    return Refusal(left, message.format(wait=_minutes(left)))
+
+
+def mail_request_refusal(request: HttpRequest, *, action: str, email: str) -> Refusal | None:
+    """The limits of a request that e-mails `email` (action "signup" or "reset"): per client
+    address and per target address, whether or not the address belongs to an account, so
+    the answer tells nothing about membership."""
+    name = action.upper()
+    refusals = [
+        count_request(
+            f"{action}-address",
+            client_address(request),
+            f"{name}_ADDRESS",
+            "Too many requests from your address. Try again in {wait}.",
+        ),
+        count_request(
+            f"{action}-target",
+            email.strip().casefold(),
+            f"{name}_TARGET",
+            "Too many messages have been requested for this e-mail address. Try again in {wait}.",
+        ),
+    ]
+    refusals = [r for r in refusals if r is not None]
+    return max(refusals, key=lambda r: r.wait) if refusals else None
+
+
 class SignInLimitBackend(ModelBackend):
     """Django's ModelBackend behind the sign-in limiter. A refused attempt never reaches the
     password check (so it cannot confirm a guess) and leaves a `Refusal` on the request."""

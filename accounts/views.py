@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from accounts import services
+from accounts import services, signin
 from accounts.forms import ActivationResendForm, LoginForm, ProfileForm, SignupForm
 from accounts.models import User
 from forum import selectors
@@ -21,11 +20,38 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
 
 
+def _refused(request, template: str, context: dict, refusal: signin.Refusal) -> HttpResponse:
+    context["form"].add_error(None, refusal.message)
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, limited per client address and per target address: each request
+    sends a message. The limits count known and unknown addresses alike."""
+
+    def form_valid(self, form):
+        refusal = signin.mail_request_refusal(
+            self.request, action="reset", email=form.cleaned_data["email"]
+        )
+        if refusal is not None:
+            return _refused(
+                self.request, self.template_name, self.get_context_data(form=form), refusal
+            )
+        return super().form_valid(form)
+
+
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("forum:index")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        refusal = signin.mail_request_refusal(
+            request, action="signup", email=form.cleaned_data["email"]
+        )
+        if refusal is not None:
+            return _refused(request, "accounts/signup.html", {"form": form}, refusal)
         try:
             services.member_signup(
                 username=form.cleaned_data["username"],
@@ -64,12 +90,20 @@ def activation_resend(request: HttpRequest) -> HttpResponse:
 
 
 def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    user = services.member_activate(uidb64=uidb64, token=token)
+    """The activation link opens a confirmation page; only its POST (with a CSRF token)
+    activates, and nobody is signed in by it. A plain GET that signed in whoever opened the
+    link let anyone send a victim a link to the attacker's account (login CSRF), and mail
+    scanners that open links activated accounts nobody confirmed."""
+    if request.method == "POST":
+        user = services.member_activate(uidb64=uidb64, token=token)
+        if user is None:
+            return render(request, "accounts/activation_invalid.html", status=400)
+        messages.success(request, "Your account is active. Sign in to start posting.")
+        return redirect("login")
+    user = services.activation_user(uidb64=uidb64, token=token)
     if user is None:
         return render(request, "accounts/activation_invalid.html", status=400)
-    login(request, user, backend="accounts.signin.SignInLimitBackend")
-    messages.success(request, "Your account is active. Welcome!")
-    return redirect("forum:index")
+    return render(request, "accounts/activate_confirm.html", {"member": user})
 
 
 def profile(request: HttpRequest, username: str) -> HttpResponse:

@@ -75,6 +75,11 @@ SIGNIN_LIMITS = {
     "ACCOUNT": env.str("THROTTLE_LOGIN_ACCOUNT", default="10/hour"),
     "ACCOUNT_SLOW_SECONDS": env.int("LOGIN_SLOW_SECONDS", default=60),
     "KNOWN_ADDRESS_DAYS": 90,
+    # Requests that send mail: per client address and per target e-mail address.
+    "SIGNUP_ADDRESS": env.str("THROTTLE_SIGNUP_ADDRESS", default="10/hour"),
+    "SIGNUP_TARGET": env.str("THROTTLE_SIGNUP_TARGET", default="3/hour"),
+    "RESET_ADDRESS": env.str("THROTTLE_RESET_ADDRESS", default="10/hour"),
+    "RESET_TARGET": env.str("THROTTLE_RESET_TARGET", default="3/hour"),
 }
 
 ROOT_URLCONF = "forum.urls"
@@ -132,6 +137,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: Django calls every validator's password_changed() whenever a new password
+    # is saved (change, reset, admin, changepassword), which is where API tokens are revoked.
+    {"NAME": "accounts.passwords.RevokeTokensOnPasswordChange"},
 ]
 
 LANGUAGE_CODE = "en-us"

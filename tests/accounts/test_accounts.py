@@ -59,14 +59,21 @@ def test_signup_creates_an_inactive_account_until_the_emailed_link_is_opened(cli
     assert "_auth_user_id" not in client.session
     (message,) = mailoutbox
     link = next(w for w in message.body.split() if "/accounts/activate/" in w)
-    response = client.get(link.replace("http://testserver", ""))
+    path = link.replace("http://testserver", "")
+    # Opening the link only asks for confirmation; the POST activates, and signs nobody in.
+    response = client.get(path)
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert not user.is_active
+    response = client.post(path)
     assert response.status_code == 302
+    assert response["Location"] == reverse("login")
     user.refresh_from_db()
     assert user.is_active
-    assert client.session["_auth_user_id"] == str(user.pk)
+    assert "_auth_user_id" not in client.session
     # A used link does not work twice.
-    client.logout()
-    assert client.get(link.replace("http://testserver", "")).status_code == 400
+    assert client.get(path).status_code == 400
+    assert client.post(path).status_code == 400
 
 
 def test_signup_answers_the_same_for_a_known_and_an_unknown_email(client, member, mailoutbox):
