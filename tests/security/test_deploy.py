@@ -221,14 +221,14 @@ def test_fifty_slow_header_clients_do_not_delay_normal_requests_through_nginx(tm
         assert (status, body) == (200, b"static ok")
         baseline = []
         for _ in range(10):
-            status, seconds, _ = _get(HTTPS_PORT, "/", tls=True, timeout=10)
+            status, seconds, _ = _get(HTTPS_PORT, "/", tls=True, timeout=30)
             assert status == 200
             baseline.append(seconds)
 
         with SlowClients(HTTPS_PORT, SLOW_CLIENTS, tls=True):
             attacked = []
             for _ in range(20):
-                status, seconds, _ = _get(HTTPS_PORT, "/", tls=True, timeout=10)
+                status, seconds, _ = _get(HTTPS_PORT, "/", tls=True, timeout=30)
                 assert status == 200
                 attacked.append(seconds)
         print(
@@ -236,7 +236,8 @@ def test_fifty_slow_header_clients_do_not_delay_normal_requests_through_nginx(tm
             f"{statistics.median(attacked) * 1000:.0f} ms (max {max(attacked) * 1000:.0f} ms) "
             f"with {SLOW_CLIENTS} slow-header clients"
         )
-        assert max(attacked) < 3.0
+        # Relative to the same machine's baseline: the suite may share a busy CPU.
+        assert max(attacked) < max(3.0, 3 * max(baseline))
         assert statistics.median(attacked) < max(0.5, 3 * statistics.median(baseline))
 
         # The same attack straight at gunicorn: the two workers are held, a normal request

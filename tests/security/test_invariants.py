@@ -220,7 +220,7 @@ class ForumMachine(RuleBasedStateMachine):
             return
         # A hidden post's words can sit in any thread: quoted into another post.
         for thread in self.threads:
-            page = self.reader_client.get(f"/t/{thread.pk}/")
+            page = self.reader_client.get(f"/t/{thread.pk}/", follow=True)
             listing = self.reader_api.get(f"/api/v1/threads/{thread.pk}/posts/")
             assert page.status_code == listing.status_code == 200
             for marker in unreadable:
