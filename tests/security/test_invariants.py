@@ -100,7 +100,7 @@ class ForumMachine(RuleBasedStateMachine):
         body, marker = self._body("A new thread")
         try:
             thread = services.thread_create(
-                author=author, category=self.category, title=f"Thread {marker}", body=body
+                author=author, category=self.category, title=f"Thread {next(_ids)}", body=body
             )
         except (ValidationError, PermissionDenied):
             return multiple()
