@@ -43,7 +43,11 @@ def test_resend_mails_a_link_that_activates_the_account(client, waiting):
     assert response.status_code == 200
     assert len(mail.outbox) == 1
     link = re.search(r"https?://\S+(/accounts/activate/\S+/)", mail.outbox[0].body).group(1)
-    client.get(link)
+    # Opening the link only asks for confirmation; the POST activates.
+    assert client.get(link).status_code == 200
+    waiting.refresh_from_db()
+    assert not waiting.is_active
+    client.post(link)
     waiting.refresh_from_db()
     assert waiting.is_active
 
