@@ -38,3 +38,20 @@ class CategoryFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Category {n}")
     slug = factory.Sequence(lambda n: f"category-{n}")
+
+
+def restore_moderators_group() -> None:
+    """Give the Moderators group back the permissions its data migration grants. Transactional
+    (live-server) tests flush every table between tests, the migration's rows included."""
+    import importlib
+
+    from django.contrib.auth.models import Group, Permission
+
+    from accounts.models import MODERATORS_GROUP
+
+    migration = importlib.import_module("accounts.migrations.0002_moderators_group")
+    group, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
+    for app_label, codenames in migration.MODERATOR_PERMISSIONS.items():
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+        )

@@ -15,7 +15,7 @@ from forum import services
 from forum.models import Post, Thread
 from moderation.models import Review
 from tests.browser.conftest import PHONE, screenshot
-from tests.factories import CategoryFactory, UserFactory
+from tests.factories import CategoryFactory, UserFactory, restore_moderators_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -118,12 +118,12 @@ def test_sign_up_activate_start_a_thread_get_quoted_and_mentioned(new_page, axe_
     axe_scan(page)
 
 
-# The Moderators group's admin permissions come from a data migration, which the flush between
-# live-server tests removes: this test gets the migrated data back.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_notice_shows_on_a_medical_question_and_a_moderator_dismisses_it(
     new_page, member, moderator, category
 ):
+    # The Moderators group's admin permissions come from a data migration, which the flush
+    # between live-server tests removes.
+    restore_moderators_group()
     asks = services.thread_create(author=member, category=category, title="Back", body=ADVICE)
     technique = services.thread_create(
         author=member, category=category, title="Bench", body=TECHNIQUE

@@ -5,7 +5,6 @@ on the page and through the API until it is lifted."""
 
 from __future__ import annotations
 
-import importlib
 import re
 from datetime import timedelta
 
@@ -15,11 +14,10 @@ from knox.models import AuthToken
 from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
-from accounts.models import MODERATORS_GROUP
 from forum import services as forum_services
 from moderation import detector
 from moderation.models import AuditLog, Notice, Review
-from tests.factories import CategoryFactory, UserFactory
+from tests.factories import CategoryFactory, UserFactory, restore_moderators_group
 from tests.moderation.conftest import stub_detect
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,22 +43,9 @@ def open_page(new_page):
     return make
 
 
-def _moderators_permissions() -> None:
-    # Transactional tests flush the tables between tests, the data migration's group
-    # permissions included: give the group back what the migration gives it.
-    from django.contrib.auth.models import Group, Permission
-
-    migration = importlib.import_module("accounts.migrations.0002_moderators_group")
-    group, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
-    for app_label, codenames in migration.MODERATOR_PERMISSIONS.items():
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-        )
-
-
 @pytest.fixture
 def forum():
-    _moderators_permissions()
+    restore_moderators_group()
     category = CategoryFactory(name="Injuries", slug="injuries")
     alice = UserFactory(username="alice")
     moderator = UserFactory(username="mod", moderator=True)
