@@ -181,9 +181,7 @@ def thread_create(*, author: User, category: Category, title: str, body: str) ->
     )
     thread.full_clean(exclude=["category", "author"])
     thread.save()
-    post = _create_post(
-        thread=thread, author=author, body=body, created=now, called_out=called_out
-    )
+    post = _create_post(thread=thread, author=author, body=body, created=now, called_out=called_out)
     events.thread_created(thread, post)
     return thread
 

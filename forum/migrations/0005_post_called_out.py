@@ -20,7 +20,7 @@ def fill_called_out(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0003_post_search'),
+        ('forum', '0004_notification_pushed'),
     ]
 
     operations = [
