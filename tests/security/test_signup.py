@@ -63,6 +63,8 @@ def test_sign_up_takes_as_long_for_a_members_address_as_for_a_new_one(settings):
     assert 0.6 < ratio < 1.6, (known, fresh)
 
 
+# E-mail leaves through a worker after the commit: these tests let each request commit for real.
+@pytest.mark.django_db(transaction=True)
 def test_reset_and_sign_up_for_one_address_are_limited_whoever_owns_it(mailoutbox):
     UserFactory(email="victim@example.com")
     client = Client()
@@ -100,6 +102,8 @@ def test_one_address_cannot_send_mail_to_many_targets():
     assert codes == [302] * 10 + [429] * 2
 
 
+# E-mail leaves through a worker after the commit: these tests let each request commit for real.
+@pytest.mark.django_db(transaction=True)
 def test_an_unactivated_sign_up_does_not_squat_the_address(mailoutbox):
     client = Client()
     assert _sign_up(client, "squatter", "owner@example.com").status_code == 302
@@ -160,6 +164,8 @@ def test_a_password_change_revokes_every_api_token(client, member):
     assert not AuthToken.objects.filter(user=member).exists()
 
 
+# E-mail leaves through a worker after the commit: these tests let each request commit for real.
+@pytest.mark.django_db(transaction=True)
 def test_a_password_reset_revokes_every_api_token(client, member, mailoutbox):
     stolen = bearer(member, "stolen phone")
     client.post(reverse("password_reset"), {"email": member.email})
