@@ -141,6 +141,8 @@ def test_the_notice_shows_on_a_medical_question_and_a_moderator_dismisses_it(
     admin.locator(f'input[name="_selected_action"][value="{review.pk}"]').check()
     admin.locator('select[name="action"]').select_option("dismiss")
     admin.get_by_role("button", name="Go").click()
+    # A bulk decision is previewed first: confirm it.
+    admin.get_by_role("button", name=re.compile(r"^Yes, ")).click()
     admin.wait_for_load_state()
     page.goto(asks.get_absolute_url())
     assert page.locator("#post-1 aside.notice").count() == 0
