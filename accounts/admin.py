@@ -33,3 +33,22 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
+
+    # Moderators may read member accounts (view_user) but have no need for their e-mail
+    # addresses; only administrators see and search them.
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if request.user.is_superuser else tuple(f for f in shown if f != "email")
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        return fields if request.user.is_superuser else tuple(f for f in fields if f != "email")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return tuple(
+            (name, {**opts, "fields": tuple(f for f in opts["fields"] if f != "email")})
+            for name, opts in fieldsets
+        )

@@ -100,6 +100,16 @@ AUDITED = {
 # Administrator-only account and structure pages, kept by Django's own admin history
 # (LogEntry) rather than the moderation audit log.
 ADMINISTRATORS_ONLY = {"auth.Group", "accounts.User", "knox.AuthToken", "forum.Category"}
+# The background-work pages (failed tasks, e-mail, webhooks, push devices, rescans) are
+# administrators' too: the Moderators group holds no permission on them.
+ADMINISTRATORS_ONLY |= {
+    "integrations.TaskFailure",
+    "integrations.OutgoingEmail",
+    "integrations.WebhookEndpoint",
+    "integrations.WebhookDelivery",
+    "integrations.PushDevice",
+    "moderation.RescanJob",
+}
 
 
 def test_every_writable_admin_page_is_audited(rf):
@@ -121,7 +131,13 @@ def test_every_writable_admin_page_is_audited(rf):
 
 def test_moderators_cannot_reach_the_administrators_only_pages(client, moderator):
     client.force_login(moderator)
-    for name in ("auth_group_changelist", "forum_category_add"):
+    for name in (
+        "auth_group_changelist",
+        "forum_category_add",
+        "integrations_webhookendpoint_changelist",
+        "integrations_taskfailure_changelist",
+        "moderation_rescanjob_changelist",
+    ):
         assert client.get(reverse(f"admin:{name}")).status_code == 403
     response = client.post(reverse("admin:forum_category_add"), {"name": "X", "slug": "x"})
     assert response.status_code == 403
