@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from forum import services
 from forum.models import Notification, Post
+from tests.commit import committed
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +16,9 @@ pytestmark = pytest.mark.django_db
 def replies(member, other_member, thread):
     """Three replies by another member in the member's thread: three unread notifications."""
     return [
-        services.post_reply(author=other_member, thread=thread, body=f"Answer number {i}")
+        committed(services.post_reply)(
+            author=other_member, thread=thread, body=f"Answer number {i}"
+        )
         for i in range(3)
     ]
 
@@ -111,7 +114,7 @@ def test_a_notification_about_a_hidden_post_is_neither_listed_nor_counted(
 
 def test_the_excerpt_leaves_quoted_text_out(client, member, other_member, thread):
     first = Post.objects.get(thread=thread, number=1)
-    services.post_reply(
+    committed(services.post_reply)(
         author=other_member,
         thread=thread,
         body=f'[quote="{member.username}" post={first.pk}]First post.[/quote]\n\nMy own words',
@@ -132,7 +135,7 @@ def test_the_page_costs_the_same_queries_whatever_its_length(
     client, member, other_member, make_thread, django_assert_num_queries
 ):
     thread = make_thread(member)
-    services.post_reply(author=other_member, thread=thread, body="one")
+    committed(services.post_reply)(author=other_member, thread=thread, body="one")
     client.force_login(member)
     client.get(reverse("forum:notifications"))  # session and last-seen
 
@@ -146,7 +149,7 @@ def test_the_page_costs_the_same_queries_whatever_its_length(
 
     few = count()
     for i in range(8):
-        services.post_reply(author=other_member, thread=thread, body=f"more {i}")
+        committed(services.post_reply)(author=other_member, thread=thread, body=f"more {i}")
     assert count() == few
     # session, user, moderator group, the list's count and page, the header's unread count
     with django_assert_num_queries(6):
