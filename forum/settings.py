@@ -194,8 +194,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis hands an unacknowledged message to another worker after this many seconds; it must
 # exceed the longest task (and any countdown a task is scheduled with).
+# Workers look for such messages every unacked_restore_interval seconds; kombu 5.7 only scans
+# on every tenth look by default (a message could wait 100 s past its timeout), so scan each
+# time: one sorted-set range read.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
 }
 CELERY_TIMEZONE = "UTC"
 # Periodic jobs, run by `celery -A forum beat` (one beat process per deployment).

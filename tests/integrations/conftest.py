@@ -71,6 +71,7 @@ class Worker:
             CELERY_TASK_ALWAYS_EAGER="False",
             # A killed worker's message comes back after this many seconds, not an hour.
             CELERY_VISIBILITY_TIMEOUT="4",
+            CELERY_UNACKED_RESTORE_INTERVAL="1",
             WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",
             WEBHOOK_RETRY_BASE_SECONDS="1",
             WEBHOOK_TIMEOUT="30",
