@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 
-from accounts.forms import AdminLoginForm
+from accounts.forms import AdminLoginForm, AdminSignupForm, AdminUserChangeForm
 from accounts.models import User
 
 # The admin's login goes through the same sign-in limiter as the pages and the API; this form
@@ -11,6 +12,10 @@ admin.site.login_form = AdminLoginForm
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = AdminUserChangeForm
+    add_form = AdminSignupForm
+    # As on the profile page: a website typed without a scheme is an https:// one.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("username", "email", "display_name", "post_count", "is_staff", "last_seen")
     search_fields = ("username", "email", "display_name")
     readonly_fields = ("post_count", "last_seen", "date_joined", "last_login")

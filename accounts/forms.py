@@ -1,13 +1,29 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordMixin
+from django.contrib.auth.forms import (
+    AdminUserCreationForm,
+    AuthenticationForm,
+    PasswordResetForm,
+    SetPasswordMixin,
+    UserChangeForm,
+)
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 
 from accounts import names, services, signin
 from accounts.models import User
+
+
+def _field_check(field: str, check: Callable[[], object]) -> None:
+    """Run one of accounts.names' checks as the clean_<field> of a form."""
+    try:
+        check()
+    except ValidationError as exc:
+        raise forms.ValidationError(exc.message_dict[field]) from None
 
 
 class SignupForm(SetPasswordMixin, forms.Form):
@@ -25,10 +41,10 @@ class SignupForm(SetPasswordMixin, forms.Form):
     def clean_username(self) -> str:
         # NFKC first: the full-width and the Kelvin-sign spellings of a taken name are taken.
         username = names.normalize_username(self.cleaned_data["username"])
-        try:
-            names.check_visible_text(username, field="username", what="A username")
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.message_dict["username"]) from None
+        _field_check(
+            "username",
+            lambda: names.check_visible_text(username, field="username", what="A username"),
+        )
         return username
 
     def clean_email(self) -> str:
@@ -57,15 +73,44 @@ class ProfileForm(forms.ModelForm):
 
     def clean_display_name(self) -> str:
         display_name = self.cleaned_data["display_name"].strip()
-        try:
-            names.check_display_name(display_name, user=self.instance)
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.message_dict["display_name"]) from None
+        _field_check(
+            "display_name", lambda: names.check_display_name(display_name, user=self.instance)
+        )
         return display_name
 
     class Meta:
         model = User
         fields = ("display_name", "bio", "location", "website", "signature")
+
+
+class AdminUserChangeForm(UserChangeForm):
+    """The admin holds names to the rules sign-up and the profile page apply: a renamed
+    account may not look like another, a display name may not look like a staff member's.
+    Only a changed name is checked, so an unrelated edit of an older account still saves."""
+
+    def clean_username(self) -> str:
+        username = names.normalize_username(self.cleaned_data["username"])
+        if "username" in self.changed_data:
+            _field_check(
+                "username", lambda: names.check_username(username, exclude_pk=self.instance.pk)
+            )
+        return username
+
+    def clean_display_name(self) -> str:
+        display_name = self.cleaned_data["display_name"].strip()
+        if "display_name" in self.changed_data:
+            _field_check(
+                "display_name",
+                lambda: names.check_display_name(display_name, user=self.instance),
+            )
+        return display_name
+
+
+class AdminSignupForm(AdminUserCreationForm):
+    def clean_username(self) -> str:
+        username = names.normalize_username(super().clean_username())
+        _field_check("username", lambda: names.check_username(username))
+        return username
 
 
 class SignInLimitFormMixin:

@@ -11,7 +11,9 @@
 The skeleton follows Unicode's UTS #39 idea (map every character to a representative of
 the characters it can be confused with) using the confusables table that
 `confusable_homoglyphs` ships: characters listed as confusable with each other form one
-class (transitively), represented by its ASCII member when it has one.
+class (transitively), represented by its ASCII member when it has one. A character that
+the table says looks like several ASCII characters ("m" and "rn", "\u00e6" and "ae") is then
+written as those characters, so "rnoderator" meets "moderator".
 """
 
 from __future__ import annotations
@@ -33,14 +35,21 @@ BIDI_CONTROLS = frozenset(
 BLANK_LOOKALIKES = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
 # Categories that draw nothing by themselves: format, control, separators and combining marks.
 INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me"})
+# The table wraps right-to-left characters in these marks; they are not part of the glyph.
+_DIRECTION_MARKS = "\u200e\u200f"
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, list[dict[str, str]]]:
+    return json.loads(
+        files("confusable_homoglyphs").joinpath("confusables.json").read_text(encoding="utf-8")
+    )
 
 
 @lru_cache(maxsize=1)
 def _classes() -> dict[str, str]:
     """Character -> representative of its confusable class."""
-    table = json.loads(
-        files("confusable_homoglyphs").joinpath("confusables.json").read_text(encoding="utf-8")
-    )
+    table = _table()
     parent: dict[str, str] = {}
     seen: set[str] = set()
 
@@ -79,12 +88,33 @@ def _classes() -> dict[str, str]:
     return representative
 
 
-def _map(text: str) -> str:
+@lru_cache(maxsize=1)
+def _expansions() -> dict[str, str]:
+    """Class representative -> the several ASCII characters it looks like ("m" -> "rn").
+
+    The table lists such pairs in both directions (a character with a multi-character
+    look-alike, and a multi-character key with single-character look-alikes). Only ASCII
+    expansions are kept, so every skeleton ends in one alphabet and stays short."""
     classes = _classes()
+
+    def rep(text: str) -> str:
+        return "".join(classes.get(c, c) for c in text.strip(_DIRECTION_MARKS))
+
+    expansions: dict[str, str] = {}
+    for key, homoglyphs in _table().items():
+        for entry in homoglyphs:
+            one, several = (key, entry["c"]) if len(key) == 1 else (entry["c"], key)
+            several = rep(several)
+            if len(one) == 1 and len(several) > 1 and several.isascii():
+                expansions.setdefault(classes.get(one, one), several)
+    return expansions
+
+
+def _map(text: str) -> str:
+    classes, expansions = _classes(), _expansions()
     decomposed = unicodedata.normalize("NFD", text)
-    return "".join(
-        classes.get(c, c) for c in decomposed if unicodedata.category(c) not in {"Mn", "Me"}
-    )
+    mapped = (classes.get(c, c) for c in decomposed if unicodedata.category(c) not in {"Mn", "Me"})
+    return "".join(expansions.get(c, c) for c in mapped)
 
 
 def skeleton(text: str) -> str:

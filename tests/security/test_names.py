@@ -46,6 +46,9 @@ def test_an_nfkc_variant_of_a_taken_name_is_refused_not_a_500(client, taken, var
         ("admin", "\u0430dmin"),
         ("bob0", "bobO"),
         ("memberl", "member1"),
+        ("moderator", "rnoderator"),  # "rn" reads as "m"
+        ("admin", "adrnin"),
+        ("rnary", "mary"),
     ],
 )
 def test_a_look_alike_of_any_existing_name_is_refused(client, taken, lookalike):
@@ -63,7 +66,9 @@ def test_a_distinct_name_still_signs_up(client):
     assert User.objects.filter(username="alicia", is_active=False).exists()
 
 
-@pytest.mark.parametrize("display_name", ["Mo Derator", "MODERATOR", "mod\u0435rator", "The Mod"])
+@pytest.mark.parametrize(
+    "display_name", ["Mo Derator", "MODERATOR", "mod\u0435rator", "The Mod", "Rno Derator"]
+)
 def test_a_display_name_copying_a_staff_member_is_refused(client, display_name):
     UserFactory(username="moderator", display_name="The Mod", moderator=True)
     member = UserFactory()
@@ -121,3 +126,49 @@ def test_an_invisible_username_is_refused(client):
     response = _sign_up(client, "\u3164\u3164")
     assert response.status_code == 200
     assert not User.objects.exists()
+
+
+def _admin_user_form(user: User) -> dict:
+    return {
+        "username": user.username,
+        "email": user.email,
+        "display_name": user.display_name,
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+
+
+def test_the_admin_holds_renames_and_display_names_to_the_same_rules(admin_client):
+    UserFactory(username="moderator", display_name="The Mod", moderator=True)
+    member = UserFactory(username="kim")
+    url = f"/admin/accounts/user/{member.pk}/change/"
+    for field, value, message in [
+        ("username", "rnoderator", "looks too much like an existing one"),
+        ("display_name", "Mo Derator", "looks like a staff member"),
+    ]:
+        response = admin_client.post(url, {**_admin_user_form(member), field: value})
+        assert response.status_code == 200
+        assert message in response.content.decode()
+    member.refresh_from_db()
+    assert (member.username, member.display_name) == ("kim", "")
+    response = admin_client.post(url, {**_admin_user_form(member), "display_name": "Kim Lifts"})
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.display_name == "Kim Lifts"
+
+
+def test_the_admin_cannot_create_a_look_alike_account(admin_client):
+    UserFactory(username="moderator", moderator=True)
+    response = admin_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "m\u043ederator",  # Cyrillic o
+            "password1": "a-long-unusual-passphrase",
+            "password2": "a-long-unusual-passphrase",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 200
+    assert "looks too much like an existing one" in response.content.decode()
+    assert User.objects.count() == 2  # the moderator and the administrator
