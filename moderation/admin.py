@@ -894,16 +894,6 @@ class CategorySettingsAdmin(AuditedSettingsAdmin):
     audit_fields = ("category", "notices_enabled", "threshold")
 
 
-DURATIONS = {
-    "warn": None,
-    "1d": timedelta(days=1),
-    "3d": timedelta(days=3),
-    "7d": timedelta(days=7),
-    "30d": timedelta(days=30),
-    "indefinite": None,
-}
-
-
 class SanctionAddForm(forms.ModelForm):
     """Warn or suspend a member by username (moderators cannot browse the user admin)."""
 
@@ -1005,16 +995,9 @@ class SanctionAdmin(admin.ModelAdmin):
         member = form.cleaned_data["member"]
         measure = form.cleaned_data["measure"]
         reason = form.cleaned_data["reason"]
-        if measure == "warn":
-            sanction = sanctions.member_warn(moderator=request.user, member=member, reason=reason)
-        else:
-            span = DURATIONS[measure]
-            sanction = sanctions.member_suspend(
-                moderator=request.user,
-                member=member,
-                reason=reason,
-                until=timezone.now() + span if span is not None else None,
-            )
+        sanction = sanctions.member_sanction(
+            moderator=request.user, member=member, measure=measure, reason=reason
+        )
         # The admin goes on to log and link the object it was given.
         obj.pk = sanction.pk
         obj.__dict__.update({k: v for k, v in sanction.__dict__.items() if k != "_state"})

@@ -20,6 +20,15 @@ from forum import policy
 from moderation.services import NothingToDo, audit, snapshot
 
 REASON_MAX_LENGTH = 2000
+# The measures moderators choose from, in the admin and the API: None is "until lifted".
+SUSPENSION_SPANS: dict[str, timedelta | None] = {
+    "1d": timedelta(days=1),
+    "3d": timedelta(days=3),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "indefinite": None,
+}
+MEASURES = ("warn", *SUSPENSION_SPANS)
 WARNING_SHOWN_DAYS = 7
 _USER_FIELDS = ("suspended", "suspended_until")
 _SANCTION_FIELDS = ("id", "member", "kind", "reason", "ends", "lifted", "lifted_by")
@@ -200,3 +209,18 @@ def suspension_restriction(user: User, action: str) -> str | None:
     if not user.is_suspended:
         return None
     return suspension_message(user)
+
+
+def member_sanction(*, moderator: User, member: User, measure: str, reason: str) -> Sanction:
+    """Apply one of :data:`MEASURES`: a warning, or a suspension of that span from now."""
+    if measure == "warn":
+        return member_warn(moderator=moderator, member=member, reason=reason)
+    if measure not in SUSPENSION_SPANS:
+        raise ValidationError({"measure": [f"Choose one of {', '.join(MEASURES)}."]})
+    span = SUSPENSION_SPANS[measure]
+    return member_suspend(
+        moderator=moderator,
+        member=member,
+        reason=reason,
+        until=timezone.now() + span if span is not None else None,
+    )

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from accounts.models import Sanction
 from forum.api.serializers import PostSerializer, UserSummarySerializer
 from moderation.models import Notice, Report, Review, Severity
+from moderation.sanctions import MEASURES, REASON_MAX_LENGTH
 
 
 class ReportCreateSerializer(serializers.Serializer):
@@ -46,6 +48,8 @@ class ReviewSerializer(serializers.ModelSerializer):
     post = PostSerializer(read_only=True)
     decided_by = UserSummarySerializer(read_only=True, allow_null=True)
     report_count = serializers.IntegerField(read_only=True, default=0)
+    open_reports = serializers.IntegerField(read_only=True, default=0)
+    waiting_since = serializers.DateTimeField(read_only=True, default=None)
 
     class Meta:
         model = Review
@@ -62,6 +66,9 @@ class ReviewSerializer(serializers.ModelSerializer):
             "decided_by",
             "decided",
             "report_count",
+            "open_reports",
+            "queued",
+            "waiting_since",
         ]
         read_only_fields = fields
 
@@ -86,5 +93,39 @@ class NoticeSerializer(serializers.ModelSerializer):
             "confirmed",
             "created",
             "removed",
+        ]
+        read_only_fields = fields
+
+
+class SeveritySerializer(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=[Severity.ADVICE, Severity.URGENT])
+
+
+class SanctionCreateSerializer(serializers.Serializer):
+    measure = serializers.ChoiceField(
+        choices=MEASURES, help_text="warn, or suspend for 1d, 3d, 7d, 30d or indefinite(ly)."
+    )
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH, help_text="Shown to the member.")
+
+
+class SanctionSerializer(serializers.ModelSerializer):
+    member = UserSummarySerializer(read_only=True)
+    created_by = UserSummarySerializer(read_only=True)
+    lifted_by = UserSummarySerializer(read_only=True, allow_null=True)
+    in_force = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Sanction
+        fields = [
+            "id",
+            "member",
+            "kind",
+            "reason",
+            "created",
+            "created_by",
+            "ends",
+            "lifted",
+            "lifted_by",
+            "in_force",
         ]
         read_only_fields = fields

@@ -16,4 +16,18 @@ urlpatterns = [
     path("moderation/queue/", views.QueueView.as_view(), name="queue"),
     path("moderation/queue/<int:pk>/confirm/", views.ReviewConfirmView.as_view(), name="confirm"),
     path("moderation/queue/<int:pk>/dismiss/", views.ReviewDismissView.as_view(), name="dismiss"),
+    path(
+        "moderation/queue/<int:pk>/severity/", views.ReviewSeverityView.as_view(), name="severity"
+    ),
+    path("moderation/queue/<int:pk>/undo/", views.ReviewUndoView.as_view(), name="undo"),
+    path(
+        "moderation/members/<str:username>/sanctions/",
+        views.MemberSanctionsView.as_view(),
+        name="member_sanctions",
+    ),
+    path(
+        "moderation/members/<str:username>/lift/",
+        views.MemberLiftView.as_view(),
+        name="member_lift",
+    ),
 ]

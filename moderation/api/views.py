@@ -3,22 +3,24 @@ action is also checked by its service; the permission class only spares a useles
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
+from rest_framework import pagination as drf_pagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from accounts.models import Sanction, User
 from forum import policy, selectors, throttles
 from forum import services as forum_services
-from forum.api import pagination
 from forum.api.conditional import ConditionalGetMixin
 from forum.api.serializers import PostSerializer
 from forum.api.views import get_readable_post, post_response
+from moderation import sanctions, services
 from moderation import selectors as moderation_selectors
-from moderation import services
 from moderation.api import filters, serializers
 from moderation.models import Notice, Report, Review
 
@@ -127,13 +129,24 @@ class ReportListView(ConditionalGetMixin, generics.ListAPIView):
         )
 
 
-class QueuePagination(pagination.CursorPagination):
-    ordering = ("-screened", "-id")
+class QueuePagination(drf_pagination.PageNumberPagination):
+    """Pages by number: the queue's order (urgent first, then longest waiting) is computed, so
+    there is no single column a cursor could hold."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def _reviews_for_api(qs):
+    return qs.prefetch_related(_post_prefetch("post")).annotate(
+        report_count=Count("post__reports", distinct=True)
+    )
 
 
 @extend_schema(
     summary="The review queue (moderators): pending posts and decided posts with open "
-    "reports by default"
+    "reports, urgent first, then the longest waiting (the admin's order)"
 )
 class QueueView(ConditionalGetMixin, generics.ListAPIView):
     serializer_class = serializers.ReviewSerializer
@@ -142,15 +155,14 @@ class QueueView(ConditionalGetMixin, generics.ListAPIView):
     pagination_class = QueuePagination
 
     def get_queryset(self):
-        qs = (
-            Review.objects.select_related("decided_by")
-            .prefetch_related(_post_prefetch("post"))
-            .annotate(report_count=Count("post__reports"))
-        )
-        if "status" not in self.request.query_params:
-            # The same queue as the admin's: pending posts and decided posts reported again.
-            qs = moderation_selectors.in_queue(qs)
-        return qs
+        if "status" in self.request.query_params:
+            # Any status, decided ones included, in the queue's order.
+            qs = moderation_selectors.review_list(join_posts=False).order_by(
+                *moderation_selectors.QUEUE_ORDER
+            )
+        else:
+            qs = moderation_selectors.review_queue(join_posts=False)
+        return _reviews_for_api(qs)
 
 
 class _DecisionView(APIView):
@@ -162,12 +174,7 @@ class _DecisionView(APIView):
     def post(self, request, pk: int):
         review = get_object_or_404(Review, pk=pk)
         self.decide(review)
-        review = (
-            Review.objects.select_related("decided_by")
-            .prefetch_related(_post_prefetch("post"))
-            .annotate(report_count=Count("post__reports"))
-            .get(pk=pk)
-        )
+        review = _reviews_for_api(moderation_selectors.review_list(join_posts=False)).get(pk=pk)
         return Response(serializers.ReviewSerializer(review, context={"request": request}).data)
 
 
@@ -189,3 +196,82 @@ class ReviewConfirmView(_DecisionView):
 class ReviewDismissView(_DecisionView):
     def decide(self, review):
         services.review_dismiss(moderator=self.request.user, review=review)
+
+
+@extend_schema(
+    summary="Change a post's severity and its notice's wording (moderators)",
+    request=serializers.SeveritySerializer,
+    responses=serializers.ReviewSerializer,
+)
+class ReviewSeverityView(_DecisionView):
+    def decide(self, review):
+        data = serializers.SeveritySerializer(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        services.review_set_severity(
+            moderator=self.request.user, review=review, severity=data.validated_data["severity"]
+        )
+
+
+@extend_schema(
+    summary="Undo the latest decision on the review's post (moderators): the review, its "
+    "notice and the reports it resolved are put back as they were",
+    request=None,
+    responses=serializers.ReviewSerializer,
+)
+class ReviewUndoView(_DecisionView):
+    def decide(self, review):
+        entry = services.undoable_entry(post=review.post)
+        if entry is None:
+            raise ValidationError("There is no decision on this post that can be undone.")
+        services.decision_undo(moderator=self.request.user, entry=entry)
+
+
+def _member(username: str) -> User:
+    # By username: that is what the API shows of a member (author summaries).
+    return get_object_or_404(User, username__iexact=username, is_active=True)
+
+
+def _sanctions_of(member: User):
+    return Sanction.objects.filter(member=member).select_related(
+        "member", "created_by", "lifted_by"
+    )
+
+
+@extend_schema(
+    summary="A member's sanctions (moderators), newest first; POST warns or suspends",
+    request=serializers.SanctionCreateSerializer,
+    responses={200: serializers.SanctionSerializer(many=True), 201: serializers.SanctionSerializer},
+)
+class MemberSanctionsView(APIView):
+    permission_classes = [IsModerator]
+
+    def get(self, request, username: str):
+        member = _member(username)
+        return Response(serializers.SanctionSerializer(_sanctions_of(member), many=True).data)
+
+    def post(self, request, username: str):
+        member = _member(username)
+        data = serializers.SanctionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sanction = sanctions.member_sanction(
+            moderator=request.user,
+            member=member,
+            measure=data.validated_data["measure"],
+            reason=data.validated_data["reason"],
+        )
+        return Response(
+            serializers.SanctionSerializer(sanction).data, status=status.HTTP_201_CREATED
+        )
+
+
+@extend_schema(
+    summary="Lift a member's suspension now (moderators)",
+    request=None,
+    responses=serializers.SanctionSerializer(many=True),
+)
+class MemberLiftView(APIView):
+    permission_classes = [IsModerator]
+
+    def post(self, request, username: str):
+        member = sanctions.suspension_lift(moderator=request.user, member=_member(username))
+        return Response(serializers.SanctionSerializer(_sanctions_of(member), many=True).data)

@@ -168,8 +168,9 @@ def test_queue_runs_a_fixed_number_of_queries(
         post = services.post_reply(author=other_member, thread=thread, body=f"Question {i}")
         Review.objects.update_or_create(post=post, defaults={"status": Review.Status.PENDING})
     client.force_login(moderator)
-    # Session, user, moderator check, reviews, their posts, the posts' notices and quotes.
-    with django_assert_num_queries(7):
+    # Session, user, moderator check, the count of the queue (pages by number), reviews, their
+    # posts, the posts' notices and quotes.
+    with django_assert_num_queries(8):
         response = client.get("/api/v1/moderation/queue/?page_size=50")
     assert len(response.json()["results"]) == count
 
@@ -194,3 +195,123 @@ def test_reports_from_many_accounts_at_one_address_are_throttled(thread, other_m
     assert statuses[:60] == [201] * 60
     assert set(statuses[60:]) == {429}
     assert Report.objects.count() == 60
+
+
+def _pending(post, *, severity):
+    Review.objects.filter(post=post).update(status=Review.Status.PENDING, severity=severity)
+
+
+def test_api_queue_is_the_admins_order_urgent_first_then_longest_waiting(
+    as_moderator, other_member, thread
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from moderation import selectors as moderation_selectors
+
+    now = timezone.now()
+    posts = [
+        services.post_reply(author=other_member, thread=thread, body=f"Question {i}")
+        for i in range(4)
+    ]
+    # Oldest advice, newer urgent, oldest urgent, newest advice.
+    for post, severity, age in zip(
+        posts, ["advice", "urgent", "urgent", "advice"], [40, 10, 20, 5], strict=True
+    ):
+        _pending(post, severity=severity)
+        Review.objects.filter(post=post).update(queued=now - timedelta(minutes=age))
+    results = as_moderator.get("/api/v1/moderation/queue/").json()["results"]
+    order = [item["post"]["id"] for item in results]
+    assert order == [posts[2].pk, posts[1].pk, posts[0].pk, posts[3].pk]
+    assert order == [r.post_id for r in moderation_selectors.review_queue()]
+    assert results[0]["open_reports"] == 0 and results[0]["waiting_since"] is not None
+
+
+def test_moderator_changes_severity_through_the_api(as_moderator, as_member, flagged):
+    review = Review.objects.get(post=flagged)
+    url = f"/api/v1/moderation/queue/{review.pk}/severity/"
+    assert as_member.post(url, {"severity": "urgent"}).status_code == 403
+    response = as_moderator.post(url, {"severity": "bogus"})
+    assert response.status_code == 400
+    assert "severity" in response.json()["error"]["fields"]
+    target = "advice" if review.severity == "urgent" else "urgent"
+    response = as_moderator.post(url, {"severity": target})
+    assert response.status_code == 200, response.content
+    assert response.json()["severity"] == target
+    review.refresh_from_db()
+    assert review.severity == target
+    # Again: nothing to change, said so, and nothing recorded.
+    response = as_moderator.post(url, {"severity": target})
+    assert response.status_code == 400
+    assert "already" in response.json()["error"]["message"]
+
+
+def test_moderator_undoes_a_confirmation_through_the_api(as_moderator, flagged):
+    from moderation.models import AuditLog
+
+    review = Review.objects.get(post=flagged)
+    before = Notice.objects.filter(post=flagged, removed__isnull=True).values_list(
+        "confirmed", flat=True
+    )
+    before = list(before)
+    assert as_moderator.post(f"/api/v1/moderation/queue/{review.pk}/confirm/").status_code == 200
+    response = as_moderator.post(f"/api/v1/moderation/queue/{review.pk}/undo/")
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "pending"
+    live = Notice.objects.filter(post=flagged, removed__isnull=True)
+    assert list(live.values_list("confirmed", flat=True)) == before
+    assert AuditLog.objects.filter(post=flagged, action="undo").count() == 1
+    # Nothing left to undo: a 400 with the reason, no second row.
+    response = as_moderator.post(f"/api/v1/moderation/queue/{review.pk}/undo/")
+    assert response.status_code == 400
+    assert AuditLog.objects.filter(post=flagged, action="undo").count() == 1
+
+
+def test_moderator_suspends_and_lifts_through_the_api(
+    as_moderator, as_member, moderator, other_member, thread
+):
+    from tests.api.conftest import bearer
+
+    url = f"/api/v1/moderation/members/{other_member.username}/sanctions/"
+    assert as_member.post(url, {"measure": "1d", "reason": "x"}).status_code == 403
+    response = as_moderator.post(url, {"measure": "forever", "reason": "Spam"})
+    assert response.status_code == 400 and "measure" in response.json()["error"]["fields"]
+    response = as_moderator.post(url, {"measure": "3d", "reason": ""})
+    assert response.status_code == 400 and "reason" in response.json()["error"]["fields"]
+    response = as_moderator.post(url, {"measure": "3d", "reason": "Selling supplements"})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["kind"] == "suspension" and body["in_force"] and body["ends"]
+    # The member can read but not reply, with the reason given.
+    as_suspended = bearer(other_member)
+    reply = as_suspended.post(f"/api/v1/threads/{thread.pk}/posts/", {"body": "Hello again"})
+    assert reply.status_code == 403
+    assert "Selling supplements" in reply.json()["error"]["message"]
+    listed = as_moderator.get(url).json()
+    assert [s["kind"] for s in listed] == ["suspension"]
+
+    lift = f"/api/v1/moderation/members/{other_member.username}/lift/"
+    response = as_moderator.post(lift)
+    assert response.status_code == 200
+    assert response.json()[0]["lifted"] is not None
+    assert (
+        as_suspended.post(
+            f"/api/v1/threads/{thread.pk}/posts/", {"body": "Hello again"}
+        ).status_code
+        == 201
+    )
+    # Lifting again changes nothing and says so.
+    assert as_moderator.post(lift).status_code == 400
+
+
+def test_staff_cannot_be_sanctioned_through_the_api(as_moderator, moderator):
+    from tests.factories import UserFactory
+
+    other_moderator = UserFactory()
+    other_moderator.is_staff = True
+    other_moderator.save(update_fields=["is_staff"])
+    url = f"/api/v1/moderation/members/{other_moderator.username}/sanctions/"
+    response = as_moderator.post(url, {"measure": "warn", "reason": "Be nice"})
+    assert response.status_code == 403
+    assert not other_moderator.sanctions.exists()
