@@ -69,7 +69,14 @@ class SignupForm(SetPasswordMixin, forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
-    website = forms.URLField(required=False, max_length=200, assume_scheme="https")
+    # A text input, not type=url: browsers refuse "kimlifts.example.org" there, which this
+    # field accepts (and stores as https://kimlifts.example.org).
+    website = forms.URLField(
+        required=False,
+        max_length=200,
+        assume_scheme="https",
+        widget=forms.TextInput(attrs={"inputmode": "url", "autocomplete": "url"}),
+    )
 
     def clean_display_name(self) -> str:
         display_name = self.cleaned_data["display_name"].strip()

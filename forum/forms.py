@@ -32,9 +32,14 @@ class PostForm(forms.Form):
     )
 
 
-class ThreadForm(PostForm):
+class ThreadTitleForm(forms.Form):
+    """A thread's title, for a new thread and for renaming one; the service's clean_title
+    has the last word (whitespace, invisible text), so both say the same."""
+
     title = forms.CharField(max_length=settings.STOA["TITLE_MAX_LENGTH"])
 
+
+class ThreadForm(ThreadTitleForm, PostForm):
     field_order = ["title", "body"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import (
     BooleanField,
@@ -19,9 +20,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from forum import policy, search
+from accounts.models import User
+from forum import policy, quotes, search
 from forum.models import Category, Notification, Post, ReadMarker, Thread
 from forum.policy import AnyUser
+from forum.revisions import DiffLine, line_diff
 
 
 def category_list() -> QuerySet[Category]:
@@ -75,6 +78,44 @@ def post_queryset() -> QuerySet[Post]:
         "quotes__source__author",
         "quotes__source__thread",
     )
+
+
+@dataclass(frozen=True)
+class PostVersion:
+    """One version of a post as `user` may read it, with what changed from the one before."""
+
+    number: int
+    text: str
+    editor: User
+    created: datetime
+    is_current: bool
+    changes: list[DiffLine]
+
+
+def post_versions(*, post: Post, user: AnyUser) -> list[PostVersion]:
+    """Every version of the post, newest (the current text) first, each with its diff from
+    the version before. Earlier versions may quote posts hidden since: every version is cut
+    to what `user` may read, so the diff never brings back removed text. The caller checks
+    forum.policy.can_view_revisions."""
+    revisions = list(post.revisions.select_related("editor").order_by("number"))
+    texts = [quotes.readable_text_of(revision.source, user) for revision in revisions]
+    texts.append(quotes.readable_source(post, user))
+    editors = [revision.editor for revision in revisions]
+    editors.append(post.edited_by if post.edited_by_id else post.author)
+    times = [revision.created for revision in revisions]
+    times.append(post.edited or post.created)
+    versions = [
+        PostVersion(
+            number=index + 1,
+            text=text,
+            editor=editors[index],
+            created=times[index],
+            is_current=index == len(texts) - 1,
+            changes=line_diff(texts[index - 1], text) if index else [],
+        )
+        for index, text in enumerate(texts)
+    ]
+    return versions[::-1]
 
 
 def visible_posts(*, user: AnyUser) -> QuerySet[Post]:

@@ -15,7 +15,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from forum import policy, quotes, selectors, services, throttles
 from forum.content import check_post_content
-from forum.forms import NotificationReadForm, PostForm, SearchForm, ThreadForm, add_service_errors
+from forum.forms import (
+    NotificationReadForm,
+    PostForm,
+    SearchForm,
+    ThreadForm,
+    ThreadTitleForm,
+    add_service_errors,
+)
 from forum.markup import plain_excerpt, render_markdown
 from forum.models import Category, Post, Thread
 
@@ -159,6 +166,33 @@ def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def thread_rename(request: HttpRequest, pk: int) -> HttpResponse:
+    """The author (or a moderator) gives the thread a new title; the service checks the
+    policy again under the thread's lock and keeps search and screening current."""
+    thread = get_object_or_404(Thread.objects.select_related("category"), pk=pk)
+    if not policy.can_edit_thread_title(request.user, thread):
+        raise PermissionDenied
+    form = ThreadTitleForm(request.POST or None, initial={"title": thread.title})
+    if request.method == "POST" and form.is_valid():
+        try:
+            thread = services.thread_edit_title(
+                actor=request.user, thread=thread, title=form.cleaned_data["title"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "The thread is renamed.")
+            return redirect(thread)
+    return render(
+        request,
+        "forum/thread_rename.html",
+        {"thread": thread, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def post_reply(request: HttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(Thread, pk=pk)
     if request.method == "GET":
@@ -288,11 +322,8 @@ def post_history(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(selectors.post_queryset(), pk=pk)
     if not policy.can_view_revisions(request.user, post):
         raise Http404
-    revisions = list(post.revisions.select_related("editor").order_by("-number"))
-    for revision in revisions:
-        # Earlier versions may quote posts hidden since: only what the viewer may read.
-        revision.readable = quotes.readable_text_of(revision.source, request.user)
-    return render(request, "forum/post_history.html", {"post": post, "revisions": revisions})
+    revisions = selectors.post_versions(post=post, user=request.user)
+    return render(request, "forum/post_history.html", {"post": post, "versions": revisions})
 
 
 def search(request: HttpRequest) -> HttpResponse:

@@ -171,3 +171,14 @@ def test_signup_refuses_weak_or_mismatched_passwords_and_taken_usernames(client,
         assert response.status_code == 200
         assert response.context["form"].errors
     assert User.objects.count() == 1
+
+
+def test_website_field_takes_an_address_without_a_scheme(client, member):
+    client.force_login(member)
+    form = client.get(reverse("accounts:profile_edit")).content.decode()
+    # A type=url input would make the browser refuse what the server accepts.
+    assert 'type="text" name="website" inputmode="url"' in form
+    response = client.post(reverse("accounts:profile_edit"), {"website": "kimlifts.example.org"})
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.website == "https://kimlifts.example.org"

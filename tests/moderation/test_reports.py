@@ -226,3 +226,42 @@ def test_author_cannot_edit_a_confirmed_notice_away_through_the_page(
     assert post.source == "Nice weather"
     html = client.get(post.thread.get_absolute_url()).content.decode()
     assert 'role="note"' in html
+
+
+def test_report_reasons_are_grouped_under_a_legend(stub_detector, client, other_member, make_post):
+    from html.parser import HTMLParser
+
+    class Radios(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.depth, self.legend, self.inside, self.outside = 0, "", 0, 0
+            self._in_legend = False
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "fieldset":
+                self.depth += 1
+            elif tag == "legend":
+                self._in_legend = True
+            elif tag == "input" and attrs.get("name") == "reason":
+                if self.depth:
+                    self.inside += 1
+                else:
+                    self.outside += 1
+
+        def handle_endtag(self, tag):
+            if tag == "fieldset":
+                self.depth -= 1
+            elif tag == "legend":
+                self._in_legend = False
+
+        def handle_data(self, data):
+            if self._in_legend:
+                self.legend += data
+
+    post = make_post("Spam spam")
+    client.force_login(other_member)
+    radios = Radios()
+    radios.feed(client.get(report_url(post)).content.decode())
+    assert radios.inside == len(Report.Reason.choices) and radios.outside == 0
+    assert radios.legend.strip().startswith("Reason")
