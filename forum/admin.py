@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 
-from forum import policy, services
-from forum.models import Category, Post, PostRevision, Thread
+from forum import policy, reindex, services, tasks
+from forum.models import Category, Post, PostRevision, SearchReindexJob, Thread
+from integrations.admin import BatchJobAdmin
 
 
 @admin.register(Category)
@@ -116,3 +117,15 @@ class PostAdmin(admin.ModelAdmin):
     @admin.action(description="Restore the selected posts", permissions=["moderate"])
     def restore(self, request, queryset):
         self._apply(request, queryset, services.post_restore, Post.State.VISIBLE, "Restored")
+
+
+@admin.register(SearchReindexJob)
+class SearchReindexJobAdmin(BatchJobAdmin):
+    """Rebuild the search index on the workers (after a bulk import or a change of what is
+    indexed); searches keep finding the current rows meanwhile."""
+
+    step_task = tasks.search_reindex_step
+    list_display = ("created", "status", "progress", "written", "created_by", "updated")
+
+    def start(self, request, obj):
+        return reindex.job_start(batch_size=obj.batch_size, actor=request.user)

@@ -5,6 +5,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.models import BatchJob
+
 
 class Category(models.Model):
     name = models.CharField(max_length=100)
@@ -279,3 +281,12 @@ class PostSearch(models.Model):
 
     def __str__(self) -> str:
         return f"search row of {self.post_id}"
+
+
+class SearchReindexJob(BatchJob):
+    """A rebuild of the search index on the workers, in batches of posts (forum.reindex)."""
+
+    written = models.PositiveIntegerField(default=0, help_text="Search rows written.")
+
+    class Meta(BatchJob.Meta):
+        verbose_name = "search re-index"

@@ -3,7 +3,8 @@
 Index: one `PostSearch` row per visible post. The services call `post_changed` and
 `thread_changed` inside every write that changes what a reader finds (post, edit, hide,
 restore, delete, rename, move), so the index is exact at commit; `rebuild` re-creates it after a
-bulk import or a change of configuration (`manage.py search_reindex`).
+bulk import or a change of configuration (`manage.py search_reindex`, in process or, with
+`--background`, on the workers: forum.reindex).
 
 What is indexed: the thread title (opening post only, weight A) above the post's own text
 (weight D). Text the post quotes is left out: it is someone else's words, it would make every
@@ -236,41 +237,51 @@ def thread_changed(*, thread: Thread) -> None:
         post_changed(post=first, thread=thread)
 
 
-def rebuild(*, batch_size: int = 2000, progress=None) -> int:
-    """Re-create every row from the posts (after a bulk import or a change of configuration).
-    `progress(n)` is called after each batch with the number of posts read. Returns the
-    number of rows written."""
-    written = 0
-    last_pk = 0
+_INDEXED_FIELDS = (
+    "pk",
+    "number",
+    "html",
+    "state",
+    "created",
+    "author_id",
+    "thread__title",
+    "thread__category_id",
+)
+
+
+def reindex_batch(*, after: int, batch_size: int) -> tuple[int, int | None, int]:
+    """Bring the rows of the next `batch_size` posts after post id `after` in line with the
+    posts: (posts read, the last post id read, rows written). Upserts and deletes only, so
+    searches keep finding the current rows meanwhile, and running a batch twice is harmless.
+    (Rows of posts deleted for good go with them, by the foreign key.)"""
+    posts = list(
+        Post.objects.filter(pk__gt=after)
+        .select_related("thread")
+        .only(*_INDEXED_FIELDS)
+        .order_by("pk")[:batch_size]
+    )
+    if not posts:
+        return 0, None, 0
+    rows = [_row(p, p.thread) for p in posts if p.state == Post.State.VISIBLE]
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM forum_postsearch")
-            if _vendor() != "postgresql" and _sqlite_has_fts():
-                cursor.execute("DELETE FROM forum_postsearch_fts")
-        while True:
-            posts = list(
-                Post.objects.filter(pk__gt=last_pk)
-                .select_related("thread")
-                .only(
-                    "pk",
-                    "number",
-                    "html",
-                    "state",
-                    "created",
-                    "author_id",
-                    "thread__title",
-                    "thread__category_id",
-                )
-                .order_by("pk")[:batch_size]
-            )
-            if not posts:
-                break
-            last_pk = posts[-1].pk
-            rows = [_row(p, p.thread) for p in posts if p.state == Post.State.VISIBLE]
-            _write(rows)
-            written += len(rows)
-            if progress is not None:
-                progress(len(posts))
+        _write(rows)
+        _delete([p.pk for p in posts if p.state != Post.State.VISIBLE])
+    return len(posts), posts[-1].pk, len(rows)
+
+
+def rebuild(*, batch_size: int = 2000, progress=None) -> int:
+    """Bring every row in line with the posts (after a bulk import or a change of what is
+    indexed), batch by batch. `progress(n)` is called after each batch with the number of
+    posts read. Returns the number of rows written. Large forums run this on the workers
+    instead (forum.reindex)."""
+    written = last_pk = 0
+    while True:
+        read, last, rows = reindex_batch(after=last_pk, batch_size=batch_size)
+        if not read:
+            break
+        last_pk, written = last, written + rows
+        if progress is not None:
+            progress(read)
     after_bulk_write()
     return written
 
@@ -285,6 +296,13 @@ def after_bulk_write() -> None:
     makes wrong.
     """
     if _vendor() != "postgresql":
+        if _sqlite_has_fts():
+            # The FTS5 table has no foreign key: drop the entries of posts deleted for good.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "DELETE FROM forum_postsearch_fts WHERE rowid NOT IN "
+                    "(SELECT post_id FROM forum_postsearch)"
+                )
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT gin_clean_pending_list('forum_search_document_idx')")

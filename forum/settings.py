@@ -214,6 +214,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.email_retry_pending",
         "schedule": timedelta(minutes=15),
     },
+    # After a deploy with a new detector model, the undecided posts are screened again.
+    "rescan-for-new-model": {
+        "task": "moderation.tasks.rescan_for_new_model",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 # Request bodies: the largest legitimate one is a post of 60,000 characters (up to 4 bytes

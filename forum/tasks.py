@@ -1,13 +1,14 @@
-"""Background tasks of the forum: notification fan-out and its push delivery."""
+"""Background tasks of the forum: notification fan-out and its push delivery, search
+re-indexing."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.utils import timezone
 
-from forum import content
-from forum.models import Notification, Post
-from integrations import push
+from forum import content, reindex
+from forum.models import Notification, Post, SearchReindexJob
+from integrations import jobs, push
 from integrations.queue import RELIABLE, enqueue
 
 # Members per push task: one slow gateway call must not hold up thousands of others.
@@ -69,3 +70,9 @@ def notification_push(self, post_id: int, user_ids: list[int]) -> int:
         )
         Notification.objects.filter(pk=notification.pk).update(pushed=timezone.now())
     return sent
+
+
+@shared_task(**RELIABLE)
+def search_reindex_step(self, job_id: int) -> bool:
+    """One batch of a search re-index, then the next step is queued."""
+    return jobs.run_step(self, reindex.job_step, SearchReindexJob, job_id)

@@ -2,8 +2,9 @@ from django.contrib import admin, messages
 from django.forms import CheckboxSelectMultiple, ModelForm, MultipleChoiceField, ValidationError
 from django.utils import timezone
 
-from integrations import webhooks
+from integrations import jobs, webhooks
 from integrations.models import (
+    BatchJob,
     OutgoingEmail,
     PushDevice,
     TaskFailure,
@@ -21,6 +22,47 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class BatchJobAdmin(admin.ModelAdmin):
+    """Jobs run by the workers in batches (integrations.jobs): adding one starts it
+    (`start(request, obj)`), the list shows how far each has got, and the actions pause and
+    resume. `creation_fields` are what the add form asks; `step_task` runs a step."""
+
+    creation_fields: tuple[str, ...] = ("batch_size",)
+    step_task = None
+    list_filter = ("status",)
+    actions = ("pause", "resume")
+
+    def has_change_permission(self, request, obj=None):
+        # Viewing a job shows its progress; only the actions change it.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else [f.name for f in self.model._meta.fields]
+
+    def get_fields(self, request, obj=None):
+        return self.creation_fields if obj is None else self.get_readonly_fields(request, obj)
+
+    @admin.display(description="progress")
+    def progress(self, job: BatchJob) -> str:
+        return f"{job.done:,} of {job.total:,} ({job.percent}%)"
+
+    def start(self, request, obj) -> BatchJob:
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = self.start(request, obj).pk
+
+    @admin.action(description="Pause the selected jobs")
+    def pause(self, request, queryset):
+        for job in queryset:
+            jobs.pause(job)
+
+    @admin.action(description="Resume the selected jobs from where they stopped")
+    def resume(self, request, queryset):
+        for job in queryset:
+            jobs.resume(job, self.step_task)
 
 
 @admin.register(TaskFailure)

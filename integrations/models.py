@@ -8,6 +8,42 @@ from django.db import models
 from django.utils import timezone
 
 
+class BatchJob(models.Model):
+    """Long work done by workers in batches, one short task per batch (integrations.jobs):
+    `last_post` is how far it got, so a restarted or redelivered step carries on from there
+    instead of starting over; administrators follow `done` of `total`."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    batch_size = models.PositiveIntegerField(default=500)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    last_post = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(default=timezone.now)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.pk} ({self.status}, {self.done}/{self.total})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, round(100 * self.done / self.total))
+
+
 class TaskFailure(models.Model):
     """A background task that failed for good (retries exhausted or a permanent error), kept
     so that administrators see it and can run it again from the admin."""

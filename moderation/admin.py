@@ -29,7 +29,8 @@ from django.utils.text import Truncator
 from accounts.models import Sanction, User
 from forum import policy
 from forum import services as forum_services
-from moderation import highlight, rescans, sanctions, selectors, services
+from integrations.admin import BatchJobAdmin
+from moderation import highlight, rescans, sanctions, selectors, services, tasks
 from moderation.models import (
     AuditLog,
     CategorySettings,
@@ -1047,11 +1048,13 @@ class RescanJobForm(forms.ModelForm):
 
 
 @admin.register(RescanJob)
-class RescanJobAdmin(admin.ModelAdmin):
-    """Re-screen existing posts with the current detector (after a new model ships), run by
-    the workers in batches; the list shows how far each job has got."""
+class RescanJobAdmin(BatchJobAdmin):
+    """Re-screen existing posts with the current detector, run by the workers in batches; a
+    new model starts one by itself (moderation.tasks.rescan_for_new_model)."""
 
     form = RescanJobForm
+    creation_fields = ("since", "batch_size")
+    step_task = tasks.rescan_step
     list_display = (
         "created",
         "status",
@@ -1062,40 +1065,11 @@ class RescanJobAdmin(admin.ModelAdmin):
         "created_by",
         "updated",
     )
-    list_filter = ("status",)
-    actions = ("pause", "resume")
-
-    def has_change_permission(self, request, obj=None):
-        # Viewing a job shows its progress; only the actions change it.
-        return obj is None and super().has_change_permission(request, obj)
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return ()
-        return [f.name for f in RescanJob._meta.fields]
-
-    def get_fields(self, request, obj=None):
-        return ("since", "batch_size") if obj is None else self.get_readonly_fields(request, obj)
-
-    @admin.display(description="progress")
-    def progress(self, job):
-        return f"{job.done:,} of {job.total:,} ({job.percent}%)"
 
     @admin.display(description="flagged posts")
     def flagged_change(self, job):
         after = "…" if job.flagged_after is None else f"{job.flagged_after:,}"
         return f"{job.flagged_before:,} → {after}"
 
-    def save_model(self, request, obj, form, change):
-        job = rescans.job_start(since=obj.since, batch_size=obj.batch_size, actor=request.user)
-        obj.pk = job.pk
-
-    @admin.action(description="Pause the selected rescans")
-    def pause(self, request, queryset):
-        for job in queryset:
-            rescans.job_pause(job)
-
-    @admin.action(description="Resume the selected rescans from where they stopped")
-    def resume(self, request, queryset):
-        for job in queryset:
-            rescans.job_resume(job)
+    def start(self, request, obj):
+        return rescans.job_start(since=obj.since, batch_size=obj.batch_size, actor=request.user)

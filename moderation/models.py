@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from forum.models import Category, Post
+from integrations.models import BatchJob
 
 
 class Severity(models.TextChoices):
@@ -212,43 +213,20 @@ class AuditLog(models.Model):
         raise PermissionDenied("The audit log cannot be changed.")
 
 
-class RescanJob(models.Model):
+class RescanJob(BatchJob):
     """A re-screening of existing posts with the current detector, done by workers in
-    batches. `last_post` is how far it got, so a restarted or redelivered step carries on
-    from there instead of starting over; administrators follow `done` of `total`."""
-
-    class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        PAUSED = "paused", "Paused"
-        FINISHED = "finished", "Finished"
-        FAILED = "failed", "Failed"
+    batches (integrations.jobs)."""
 
     since = models.DateTimeField(
         null=True, blank=True, help_text="Only posts written or edited since then; empty: all."
     )
-    batch_size = models.PositiveIntegerField(default=500)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     detector_version = models.CharField(max_length=100, blank=True)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
     written = models.PositiveIntegerField(default=0, help_text="Reviews written or changed.")
-    last_post = models.BigIntegerField(default=0)
     flagged_before = models.PositiveIntegerField(default=0)
     flagged_after = models.PositiveIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created = models.DateTimeField(default=timezone.now)
-    updated = models.DateTimeField(default=timezone.now)
-    finished = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created", "-id"]
+    class Meta(BatchJob.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"rescan {self.pk} ({self.status}, {self.done}/{self.total})"
-
-    @property
-    def percent(self) -> int:
-        return 100 if not self.total else min(100, round(100 * self.done / self.total))

@@ -1,9 +1,10 @@
 """Re-screening existing posts with the current detector, in resumable batches.
 
-A RescanJob records how far it got (the last post id done, keyset order), so its steps can
-run on any worker, one after the other: a step that is redelivered after its worker died
-re-screens at most its own batch again, which changes nothing (screening is deterministic
-and decided posts are left alone). `rescan_posts` runs the same steps in one process.
+A RescanJob is a BatchJob (integrations.jobs): its steps run on any worker, one after the
+other; a step that is redelivered after its worker died re-screens at most its own batch
+again, which changes nothing (screening is deterministic and decided posts are left alone).
+`rescan_posts` runs the same steps in one process. A new detector model starts a rescan by
+itself (`rescan_for_new_model`, a periodic task).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from forum.models import Post
+from integrations import jobs
 from integrations.queue import enqueue
 from moderation import detector, services
 from moderation.models import CategorySettings, RescanJob, Review
@@ -50,8 +51,8 @@ def job_start(*, since: datetime | None, batch_size: int = 500, actor: Any = Non
 def job_step(job_id: int) -> bool:
     """Re-screen the next batch of a running job; True while there is more to do."""
     with transaction.atomic():
-        job = RescanJob.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
-        if job is None or job.status != RescanJob.Status.RUNNING:
+        job = jobs.locked_running(RescanJob, job_id)
+        if job is None:
             return False  # paused, finished, or another worker holds this step
         ids = list(
             _posts(job)
@@ -67,34 +68,39 @@ def job_step(job_id: int) -> bool:
             job.written += services.post_rescreen_batch(
                 posts=batch, detections=detections, settings_by_category=settings_by_category
             )
-            job.done += len(batch)
-            job.last_post = ids[-1]
-        job.updated = timezone.now()
-        if len(ids) < job.batch_size:
-            job.status = RescanJob.Status.FINISHED
-            job.finished = job.updated
+        jobs.advance(job, batch=len(ids), last_post=ids[-1] if ids else None)
+        if job.status == RescanJob.Status.FINISHED:
             job.flagged_after = Review.objects.filter(flagged=True).count()
         job.save()
         return job.status == RescanJob.Status.RUNNING
 
 
 def job_fail(job_id: int, error: str) -> None:
-    RescanJob.objects.filter(pk=job_id, status=RescanJob.Status.RUNNING).update(
-        status=RescanJob.Status.FAILED, error=error[:2000], updated=timezone.now()
-    )
+    jobs.fail(RescanJob, job_id, error)
 
 
 def job_pause(job: RescanJob) -> None:
-    RescanJob.objects.filter(pk=job.pk, status=RescanJob.Status.RUNNING).update(
-        status=RescanJob.Status.PAUSED, updated=timezone.now()
-    )
+    jobs.pause(job)
 
 
 def job_resume(job: RescanJob) -> None:
     from moderation import tasks
 
-    changed = RescanJob.objects.filter(
-        pk=job.pk, status__in=[RescanJob.Status.PAUSED, RescanJob.Status.FAILED]
-    ).update(status=RescanJob.Status.RUNNING, error="", updated=timezone.now())
-    if changed:
-        enqueue(tasks.rescan_step, job.pk)
+    jobs.resume(job, tasks.rescan_step)
+
+
+def rescan_for_new_model() -> RescanJob | None:
+    """Start a rescan of every undecided post when the detector's model is newer than the one
+    that screened them, unless a rescan with this model already ran or is running. Posts
+    decided by a moderator keep their decision."""
+    version = detector.get_model().model_version[:100]
+    if RescanJob.objects.filter(status=RescanJob.Status.RUNNING).exists():
+        return None  # one at a time (its version is known after its first batch)
+    if RescanJob.objects.filter(detector_version=version).exists():
+        return None
+    outdated = Review.objects.exclude(status__in=services.DECIDED).exclude(
+        model_version=version[:50]
+    )
+    if not outdated.exists():
+        return None
+    return job_start(since=None)

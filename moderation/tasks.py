@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from integrations.queue import RELIABLE, TRANSIENT_ERRORS, enqueue
+from integrations import jobs
+from integrations.queue import RELIABLE
 from moderation import rescans
+from moderation.models import RescanJob
 
 
 @shared_task(**RELIABLE)
 def rescan_step(self, job_id: int) -> bool:
     """One batch of a rescan, then the next step is queued: many short tasks rather than
     one long one, so a deploy or a killed worker costs at most one batch."""
-    try:
-        more = rescans.job_step(job_id)
-    except Exception as exc:
-        if not isinstance(exc, TRANSIENT_ERRORS) or self.request.retries >= self.max_retries:
-            # Shown on the job in the admin, which can resume it from where it stopped.
-            rescans.job_fail(job_id, f"{type(exc).__name__}: {exc}")
-        raise
-    if more:
-        enqueue(rescan_step, job_id)
-    return more
+    return jobs.run_step(self, rescans.job_step, RescanJob, job_id)
+
+
+@shared_task(**RELIABLE)
+def rescan_for_new_model(self) -> int | None:
+    """Periodic: after a deploy with a new detector model, re-screen the undecided posts."""
+    job = rescans.rescan_for_new_model()
+    return job.pk if job else None

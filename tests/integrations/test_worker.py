@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from forum import services
-from forum.models import Notification, Subscription
+from forum import reindex, services
+from forum.models import Notification, Post, PostSearch, SearchReindexJob, Subscription
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import UserFactory
 from tests.integrations.conftest import wait_for
@@ -206,3 +206,18 @@ def test_a_reply_to_five_thousand_followers_is_as_fast_as_to_one(worker, member,
         f"worker: median {statistics.median(fan_outs) * 1000:.0f} ms"
     )
     assert many < one * 2 + 0.05
+
+
+def test_the_search_index_is_rebuilt_by_the_worker_in_batches(worker, member, thread):
+    for i in range(4):
+        services.post_reply(author=member, thread=thread, body=f"Fartlek session {i}")
+    PostSearch.objects.all().delete()  # as after a bulk import that left the index out
+    job = reindex.job_start(batch_size=2)
+    finished = wait_for(
+        lambda: SearchReindexJob.objects.filter(pk=job.pk, status="finished").first(),
+        timeout=60,
+        message="the re-index job to finish",
+    )
+    assert finished.done == finished.total == Post.objects.count()
+    assert PostSearch.objects.count() == Post.objects.filter(state=Post.State.VISIBLE).count()
+    assert worker.log.read_text().count("search_reindex_step") >= 3  # one task per batch

@@ -100,7 +100,8 @@ AUDITED = {
 # Administrator-only account and structure pages, kept by Django's own admin history
 # (LogEntry) rather than the moderation audit log.
 ADMINISTRATORS_ONLY = {"auth.Group", "accounts.User", "knox.AuthToken", "forum.Category"}
-# The background-work pages (failed tasks, e-mail, webhooks, push devices, rescans) are
+# The background-work pages (failed tasks, e-mail, webhooks, push devices, rescans, search
+# re-indexes) are
 # administrators' too: the Moderators group holds no permission on them.
 ADMINISTRATORS_ONLY |= {
     "integrations.TaskFailure",
@@ -109,6 +110,7 @@ ADMINISTRATORS_ONLY |= {
     "integrations.WebhookDelivery",
     "integrations.PushDevice",
     "moderation.RescanJob",
+    "forum.SearchReindexJob",
 }
 
 

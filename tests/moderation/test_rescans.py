@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from moderation import detector, rescans
 from moderation.models import RescanJob
-from moderation.tasks import rescan_step
+from moderation.tasks import rescan_for_new_model, rescan_step
 from tests.commit import committed
 from tests.moderation.test_commands import blind, new_model
 
@@ -99,3 +101,39 @@ def test_rescan_posts_background_queues_a_job(stub_detector, make_post):
     assert f"Rescan job {job.pk} queued: 1 posts." in out.getvalue()
     job.refresh_from_db()
     assert job.status == "finished"
+
+
+def _deployed(monkeypatch, version: str) -> None:
+    monkeypatch.setattr(detector, "get_model", lambda: SimpleNamespace(model_version=version))
+
+
+def test_a_new_detector_model_starts_one_rescan_by_itself(old_model, monkeypatch, make_post):
+    posts = [make_post(f"[advice] shin {i}") for i in range(3)]
+    assert {p.review.model_version for p in posts} == {"old-model"}
+    _deployed(monkeypatch, "old-model")
+    assert rescans.rescan_for_new_model() is None  # nothing to do: every post has this model
+
+    new_model(monkeypatch)
+    _deployed(monkeypatch, "stub-1")
+    job_id = committed(rescan_for_new_model.delay)().get()
+    job = RescanJob.objects.get(pk=job_id)
+    assert (job.status, job.done, job.detector_version, job.created_by) == (
+        "finished",
+        3,
+        "stub-1",
+        None,
+    )
+    for post in posts:
+        post.review.refresh_from_db()
+        assert post.review.model_version == "stub-1"
+    # The periodic task runs again next hour: this model has had its rescan.
+    assert rescans.rescan_for_new_model() is None
+    assert RescanJob.objects.count() == 1
+
+
+def test_no_automatic_rescan_starts_while_another_is_running(old_model, monkeypatch, make_post):
+    make_post("[advice] calf")
+    RescanJob.objects.create(status=RescanJob.Status.RUNNING, total=1)
+    _deployed(monkeypatch, "stub-1")
+    assert rescans.rescan_for_new_model() is None
+    assert RescanJob.objects.count() == 1
