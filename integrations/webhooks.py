@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
 from django.db.models import F
 from django.utils import timezone
 
@@ -75,28 +76,59 @@ def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
 
 
 def refuse_target(url: str) -> str | None:
-    """Why `url` must not be called, or None. Every address the host resolves to must be a
-    public one, or inside WEBHOOK_ALLOWED_NETWORKS: otherwise a webhook could reach the
-    database, the cache or a cloud metadata service from inside the network."""
+    """Why `url` must not be called, or None."""
+    return check_target(url)[0]
+
+
+def check_target(url: str) -> tuple[str | None, str | None]:
+    """(why `url` must not be called, or None; the address to connect to). Every address the
+    host resolves to must be a public one, or inside WEBHOOK_ALLOWED_NETWORKS: otherwise a
+    webhook could reach the database, the cache or a cloud metadata service from inside the
+    network. The delivery then connects to the address checked here, never to what the name
+    resolves to a moment later (DNS rebinding)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "Only http:// and https:// URLs with a host name can receive webhooks."
+        return "Only http:// and https:// URLs with a host name can receive webhooks.", None
     if parts.username or parts.password:
-        return "Put credentials in the secret, not in the URL."
+        return "Put credentials in the secret, not in the URL.", None
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, ValueError, UnicodeError):
-        return f"The host {parts.hostname!r} cannot be resolved."
+        return f"The host {parts.hostname!r} cannot be resolved.", None
     allowed = _allowed_networks()
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
+    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    for address in addresses:
         if address.is_global:
             continue
         if any(address in network for network in allowed):
             continue
-        return f"{parts.hostname} is a private or reserved address ({address})."
-    return None
+        return f"{parts.hostname} is a private or reserved address ({address}).", None
+    return None, str(addresses[0])
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """Sends to a URL whose host was replaced by the checked address while TLS still checks
+    the certificate for the host name (SNI and hostname verification; urllib3 drops both
+    keywords for plain HTTP)."""
+
+    def __init__(self, hostname: str):
+        self.hostname = hostname
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+        pool_kwargs.update(server_hostname=self.hostname, assert_hostname=self.hostname)
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+
+def _post_pinned(url: str, address: str, *, headers: dict[str, str], **kwargs):
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    headers = {**headers, "Host": parts.netloc}
+    with requests.Session() as session:
+        session.mount(f"{parts.scheme}://", _PinnedAdapter(parts.hostname or ""))
+        return session.post(parts._replace(netloc=netloc).geturl(), headers=headers, **kwargs)
 
 
 def sign(*, secret: str, timestamp: str, body: bytes) -> str:
@@ -122,9 +154,9 @@ def attempt(delivery: WebhookDelivery) -> Outcome:
     now = timezone.now()
     if not endpoint.is_active:
         return _give_up(delivery, "The endpoint is disabled.")
-    reason = refuse_target(endpoint.url)
-    if reason:
-        return _give_up(delivery, reason)
+    reason, address = check_target(endpoint.url)
+    if reason or address is None:
+        return _give_up(delivery, reason or "The host cannot be resolved.")
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     timestamp = str(int(time.time()))
     headers = {
@@ -138,8 +170,9 @@ def attempt(delivery: WebhookDelivery) -> Outcome:
     delivery.attempts += 1
     try:
         # No redirects: a public URL must not bounce the request to an internal one.
-        response = requests.post(
+        response = _post_pinned(
             endpoint.url,
+            address,
             data=body,
             headers=headers,
             timeout=settings.WEBHOOK_TIMEOUT,

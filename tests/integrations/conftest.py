@@ -211,7 +211,13 @@ class Receiver:
     """An HTTP server on 127.0.0.1 that records each request and answers with `answers`
     in turn (then 200); `stall_first` holds the first request until `release` is set."""
 
-    def __init__(self, answers: list[int] | None = None, stall_first: bool = False):
+    def __init__(
+        self,
+        answers: list[int] | None = None,
+        stall_first: bool = False,
+        host: str = "127.0.0.1",
+        ports=None,
+    ):
         self.answers = list(answers or [])
         self.stall_first = stall_first
         self.requests: list[dict] = []
@@ -247,14 +253,15 @@ class Receiver:
 
         self.reject: list[str] = []
         self.server = None
-        for port in RECEIVER_PORTS:
+        for port in ports or RECEIVER_PORTS:
             try:
-                self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+                self.server = ThreadingHTTPServer((host, port), Handler)
                 break
             except OSError:
                 continue
         assert self.server is not None, "no free port in 8140-8149"
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.port = self.server.server_address[1]
+        self.url = f"http://{host}:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 from datetime import timedelta
 
 import pytest
@@ -187,6 +188,47 @@ def test_a_target_that_turned_private_is_refused_at_delivery_time(receiver):
     assert delivery.status == "failed"
     assert "private or reserved" in delivery.last_error
     assert hook.requests == []
+
+
+def test_a_name_that_rebinds_to_an_internal_address_is_still_sent_to_the_checked_one(
+    settings, receiver, monkeypatch
+):
+    """DNS rebinding: the name resolves to an allowed address when checked and to an internal
+    one a moment later, when the HTTP client would resolve it again."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.2/32"]
+    checked = receiver(host="127.0.0.2")
+    try:
+        internal = receiver(host="127.0.0.1", ports=[checked.port])
+    except AssertionError:
+        pytest.skip("the same port is taken on 127.0.0.1")
+    real = socket.getaddrinfo
+    answers = iter(["127.0.0.2"])
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "hooks.example.test":
+            return real(host, port, *args, **kwargs)
+        address = next(answers, "127.0.0.1")  # the first answer passes the check
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    endpoint = WebhookEndpoint.objects.create(
+        url=f"http://hooks.example.test:{checked.port}/hook", events=["post.created"]
+    )
+    delivery = WebhookDelivery.objects.create(endpoint=endpoint, event="post.created", payload={})
+    webhook_deliver.apply(args=[delivery.pk])
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered"
+    assert internal.requests == []
+    [request] = checked.requests
+    assert request["headers"]["Host"] == f"hooks.example.test:{checked.port}"
+    assert request["path"] == "/hook"
+
+
+def test_https_deliveries_verify_the_certificate_for_the_host_name():
+    adapter = webhooks._PinnedAdapter("hooks.example.test")
+    pool = adapter.poolmanager.connection_from_url("https://203.0.113.7/hook")
+    assert pool.conn_kw["server_hostname"] == "hooks.example.test"
+    assert pool.assert_hostname == "hooks.example.test"
 
 
 def test_member_joined_and_report_filed_are_announced(loopback, receiver, member, thread):
