@@ -29,9 +29,9 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 from django.db.models import F
 from django.utils import timezone
+from requests.adapters import HTTPAdapter
 
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.queue import enqueue
