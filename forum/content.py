@@ -211,9 +211,9 @@ def post_notify(*, post: Post, created: bool) -> list[int]:
     if not kinds:
         return []
     already = set(
-        Notification.objects.filter(post=post, recipient_id__in=list(kinds)).values_list(
-            "recipient_id", flat=True
-        )
+        Notification.objects.filter(post=post, recipient_id__in=list(kinds))
+        .exclude(kind=Notification.Kind.MODERATION)
+        .values_list("recipient_id", flat=True)
     )
     rows = [
         Notification(recipient_id=uid, actor_id=post.author_id, post=post, kind=kind)

@@ -214,6 +214,9 @@ class Notification(models.Model):
         REPLY = "reply", "Reply"
         QUOTE = "quote", "Quote"
         MENTION = "mention", "Mention"
+        # From the moderators about the post (the outcome of the recipient's report): the
+        # post's text is never shown with it, only `message`, since the post may be hidden.
+        MODERATION = "moderation", "Moderation"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -225,12 +228,23 @@ class Notification(models.Model):
     read = models.DateTimeField(null=True, blank=True)
     # When it was sent to the member's devices (forum.tasks.notification_push); set once.
     pushed = models.DateTimeField(null=True, blank=True)
+    message = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
         constraints = [
             # One notification per member per post, whatever mix of reply/quote/mention.
-            models.UniqueConstraint(fields=["recipient", "post"], name="forum_notification_once"),
+            models.UniqueConstraint(
+                fields=["recipient", "post"],
+                condition=~models.Q(kind="moderation"),
+                name="forum_notification_once",
+            ),
+            # And at most one word from the moderators per member per post (the latest).
+            models.UniqueConstraint(
+                fields=["recipient", "post"],
+                condition=models.Q(kind="moderation"),
+                name="forum_notification_moderation_once",
+            ),
         ]
         indexes = [
             models.Index(fields=["recipient", "read", "-created"], name="forum_notif_inbox_idx"),

@@ -190,11 +190,15 @@ def search_posts(
 
 def notification_list(*, user: AnyUser) -> QuerySet[Notification]:
     """The member's notifications, unread first, then newest first. A post hidden or deleted
-    after the notification was sent stays out of sight (moderators still see it)."""
+    after the notification was sent stays out of sight (moderators still see it), except for
+    a word from the moderators about it (the outcome of a report), which names the post's
+    thread and number but shows none of its text."""
     qs = Notification.objects.filter(recipient=user).select_related(
         "actor", "post__thread", "post__author"
     )
-    qs = qs.filter(policy.readable_posts_q(user, prefix="post__"))
+    qs = qs.filter(
+        policy.readable_posts_q(user, prefix="post__") | Q(kind=Notification.Kind.MODERATION)
+    )
     unread_first = ExpressionWrapper(Q(read__isnull=True), output_field=BooleanField())
     return qs.order_by(unread_first.desc(), "-created", "-id")
 

@@ -240,6 +240,12 @@ STOA = {
     "NEW_ACCOUNT_HOURS": 24,
     "NEW_ACCOUNT_POSTS": 5,
     "QUOTES_PER_POST_MAX": 50,
+    # Members whose reports moderators resolved as false FALSE_REPORT_LIMIT times in the last
+    # FALSE_REPORT_DAYS: their reports no longer queue a post by themselves, and they get
+    # FALSE_REPORTER_DAILY reports a day.
+    "FALSE_REPORT_LIMIT": env.int("FALSE_REPORT_LIMIT", default=3),
+    "FALSE_REPORT_DAYS": 90,
+    "FALSE_REPORTER_DAILY": 3,
     # Search: a common query is ranked over its newest SEARCH_RANK_WINDOW matches (see
     # forum/search.py); no search statement runs longer than SEARCH_TIMEOUT_MS.
     "SEARCH_RANK_WINDOW": env.int("SEARCH_RANK_WINDOW", default=1000),

@@ -24,7 +24,7 @@ from forum.forms import (
     add_service_errors,
 )
 from forum.markup import plain_excerpt, render_markdown
-from forum.models import Category, Post, Thread
+from forum.models import Category, Notification, Post, Thread
 
 NOTIFICATIONS_PER_PAGE = 30
 
@@ -358,13 +358,21 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "forum/search.html", context, status=status)
 
 
+def _add_excerpts(page) -> None:
+    for notification in page:
+        if notification.kind == Notification.Kind.MODERATION:
+            # The moderators' words only: the post may be hidden from its reader by now.
+            notification.excerpt = notification.message
+        else:
+            notification.excerpt = plain_excerpt(notification.post.html)
+
+
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         selectors.notification_list(user=request.user), NOTIFICATIONS_PER_PAGE
     ).get_page(request.GET.get("page"))
-    for notification in page:
-        notification.excerpt = plain_excerpt(notification.post.html)
+    _add_excerpts(page)
     return render(
         request, "forum/notifications.html", {"page": page, "form": NotificationReadForm()}
     )
@@ -379,8 +387,7 @@ def notification_read(request: HttpRequest) -> HttpResponse:
         page = Paginator(
             selectors.notification_list(user=request.user), NOTIFICATIONS_PER_PAGE
         ).get_page(1)
-        for notification in page:
-            notification.excerpt = plain_excerpt(notification.post.html)
+        _add_excerpts(page)
         return render(request, "forum/notifications.html", {"page": page, "form": form}, status=400)
     ids = None if form.cleaned_data["all"] else [form.cleaned_data["id"]]
     services.notifications_mark_read(user=request.user, ids=ids)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import ClassVar
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -200,14 +201,19 @@ class ModerationActionsMixin:
         services.Decision.DISMISS,
         services.Decision.SEVERITY,
         services.Decision.HIDE,
+        services.Decision.RESOLVE,
     }
 
-    def _decide(self, request, queryset, *, decision, do, done, severity=None, title=""):
+    def _decide(
+        self, request, queryset, *, decision, do, done, severity=None, outcome=None, title=""
+    ):
         reviews = list(queryset.select_related("post__thread", "post__author"))
         plans = [
             (
                 review,
-                services.decision_effects(review=review, decision=decision, severity=severity),
+                services.decision_effects(
+                    review=review, decision=decision, severity=severity, outcome=outcome
+                ),
             )
             for review in reviews
         ]
@@ -317,6 +323,35 @@ class ModerationActionsMixin:
             title="Show these posts to members again",
         )
 
+    def _resolve(self, request, queryset, outcome: str, title: str):
+        return self._decide(
+            request,
+            queryset,
+            decision=services.Decision.RESOLVE,
+            outcome=outcome,
+            do=lambda r: services.reports_resolve(
+                moderator=request.user, post=r.post, outcome=outcome
+            ),
+            done=f"Reports resolved ({Report.Outcome(outcome).label.lower()})",
+            title=title,
+        )
+
+    @admin.action(description="Reports: hide the post (content hidden)", permissions=["change"])
+    def reports_hidden(self, request, queryset):
+        return self._resolve(
+            request, queryset, Report.Outcome.HIDDEN, "Hide these posts and resolve their reports"
+        )
+
+    @admin.action(description="Reports: no action needed", permissions=["change"])
+    def reports_no_action(self, request, queryset):
+        return self._resolve(
+            request, queryset, Report.Outcome.NO_ACTION, "These reports need no action"
+        )
+
+    @admin.action(description="Reports: false report", permissions=["change"])
+    def reports_false(self, request, queryset):
+        return self._resolve(request, queryset, Report.Outcome.FALSE, "These reports are unfounded")
+
     @admin.action(description="Add an advice notice", permissions=["add_notice"])
     def add_advice_notice(self, request, queryset):
         return _run(
@@ -389,19 +424,19 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
     list_select_related = ("post__thread__category", "post__author", "decided_by")
     search_fields = ("post__source", "post__thread__title", "post__author__username")
     list_per_page = 50
-    actions = (
+    # The buttons on a review's own page: the decisions a moderator takes there.
+    PAGE_ACTIONS = (
         "confirm",
         "dismiss",
         "make_urgent",
         "make_advice",
         "hide_post",
         "restore_post",
-        "add_advice_notice",
-        "add_urgent_notice",
-        "remove_notice",
+        "reports_hidden",
+        "reports_no_action",
+        "reports_false",
     )
-    # The buttons on a review's own page: the decisions a moderator takes there.
-    PAGE_ACTIONS = ("confirm", "dismiss", "make_urgent", "make_advice", "hide_post", "restore_post")
+    actions = (*PAGE_ACTIONS, "add_advice_notice", "add_urgent_notice", "remove_notice")
     fields = (
         "post_link",
         "post_state",
@@ -601,11 +636,14 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
     def member_history(self, obj):
         history = selectors.member_history(member_id=obj.post.author_id)
         summary = format_html(
-            "<p>{} confirmed, {} dismissed, {} pending; {} hidden.</p>",
+            "<p>{} confirmed, {} dismissed, {} pending; {} hidden. As a reporter: {}, {} false."
+            "</p>",
             _plural(history["confirmed"], "post"),
             history["dismissed"],
             history["pending"],
             _plural(history["hidden"], "post"),
+            _plural(history["reports"], "report"),
+            history["false_reports"],
         )
         if not history["actions"]:
             return format_html("{}<p>No moderator action on their posts yet.</p>", summary)
@@ -653,26 +691,37 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="reports")
     def reports_display(self, obj):
-        reports = obj.post.reports.select_related("reporter").order_by("created")
+        reports = selectors.with_false_reports(
+            obj.post.reports.select_related("reporter").order_by("created")
+        )
         if not reports:
             return "None"
         return format_html(
             "<ul>{}</ul>",
             format_html_join(
                 "",
-                "<li>{} by {} on {}{}: {}</li>",
+                "<li>{} by {}{} on {}{}: {}</li>",
                 (
                     (
                         r.get_reason_display(),
                         r.reporter.username,
+                        _false_reporter_note(r),
                         f"{r.created:%Y-%m-%d %H:%M}",
-                        " (resolved)" if r.resolved else "",
+                        f" (resolved: {r.get_outcome_display()})" if r.resolved else "",
                         r.comment or "no comment",
                     )
                     for r in reports
                 ),
             ),
         )
+
+
+def _false_reporter_note(report: Report) -> str:
+    n = report.reporter_false_reports
+    if not n:
+        return ""
+    weight = ", down-weighted" if report.down_weighted else ""
+    return f" ({_plural(n, 'false report')} in {settings.STOA['FALSE_REPORT_DAYS']} days{weight})"
 
 
 class NoticeAddForm(forms.ModelForm):
@@ -778,15 +827,47 @@ class NoticeAdmin(admin.ModelAdmin):
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    """Read-only: reports are resolved by confirming or dismissing the post's review."""
+    """Read-only: reports are resolved from the post's review (confirm, dismiss, or an
+    outcome: content hidden, no action needed, false report)."""
 
-    list_display = ("post_link", "reason", "comment_excerpt", "reporter", "created", "resolved")
-    list_filter = ("reason", ("resolved", admin.EmptyFieldListFilter))
+    list_display = (
+        "post_link",
+        "reason",
+        "comment_excerpt",
+        "reporter",
+        "false_reports",
+        "created",
+        "outcome",
+    )
+    list_filter = (
+        "reason",
+        "outcome",
+        "down_weighted",
+        ("resolved", admin.EmptyFieldListFilter),
+    )
     list_select_related = ("post__thread", "reporter", "resolved_by")
     search_fields = ("comment", "reporter__username")
     ordering = ("-created", "-pk")
-    fields = ("post", "reason", "comment", "reporter", "created", "resolved", "resolved_by")
+    fields = (
+        "post",
+        "reason",
+        "comment",
+        "reporter",
+        "false_reports",
+        "down_weighted",
+        "created",
+        "resolved",
+        "resolved_by",
+        "outcome",
+    )
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return selectors.with_false_reports(super().get_queryset(request))
+
+    @admin.display(description="reporter's false reports", ordering="reporter_false_reports")
+    def false_reports(self, obj):
+        return obj.reporter_false_reports
 
     def has_add_permission(self, request):
         return False

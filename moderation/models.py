@@ -150,6 +150,16 @@ class Report(models.Model):
         ABUSE = "abuse", "Abuse"
         OTHER = "other", "Other"
 
+    class Outcome(models.TextChoices):
+        """What a moderator decided about a report; the reporter is told (see OUTCOME_TEXT)."""
+
+        OPEN = "", "Open"
+        NOTICE = "notice", "Notice added"
+        HIDDEN = "hidden", "Content hidden"
+        WARNED = "warned", "Member warned"
+        NO_ACTION = "no_action", "No action needed"
+        FALSE = "false", "False report"
+
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reports")
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports"
@@ -161,11 +171,22 @@ class Report(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True, default="")
+    # A report from a member whose recent reports moderators mostly found false: kept and
+    # listed, but it does not put a post in the queue on its own.
+    down_weighted = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["post", "reporter"], name="moderation_report_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["reporter", "-resolved"],
+                condition=models.Q(outcome="false"),
+                name="moderation_false_report_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import (
     Case,
     Count,
@@ -21,13 +22,33 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from forum.models import Post, PostRevision
 from moderation.models import AuditLog, Report, Review, Severity
 
 
 def _open_reports() -> QuerySet[Report]:
-    return Report.objects.filter(post=OuterRef("post"), resolved__isnull=True)
+    # Down-weighted reports (from repeat false reporters) do not bring a post to the queue.
+    return Report.objects.filter(post=OuterRef("post"), resolved__isnull=True, down_weighted=False)
+
+
+def with_false_reports(reports: QuerySet[Report]) -> QuerySet[Report]:
+    """Reports annotated with ``reporter_false_reports``: how many of the reporter's reports
+    moderators resolved as false in the last FALSE_REPORT_DAYS (one subquery, any page size)."""
+    since = timezone.now() - timedelta(days=settings.STOA["FALSE_REPORT_DAYS"])
+    false = (
+        Report.objects.filter(
+            reporter=OuterRef("reporter"), outcome=Report.Outcome.FALSE, resolved__gte=since
+        )
+        .order_by()
+        .values("reporter")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    return reports.annotate(
+        reporter_false_reports=Coalesce(Subquery(false, output_field=IntegerField()), 0)
+    )
 
 
 def review_list(*, join_posts: bool = True) -> QuerySet[Review]:
@@ -111,6 +132,12 @@ def member_history(*, member_id: int, limit: int = 10) -> dict:
         .annotate(n=Count("pk"))
     )
     hidden = Post.objects.filter(author_id=member_id, state=Post.State.HIDDEN).count()
+    reports = dict(
+        Report.objects.filter(reporter_id=member_id)
+        .order_by()
+        .values_list("outcome")
+        .annotate(n=Count("pk"))
+    )
     actions = list(
         AuditLog.objects.filter(post__author_id=member_id, actor__isnull=False)
         .exclude(action="report.create")
@@ -122,6 +149,9 @@ def member_history(*, member_id: int, limit: int = 10) -> dict:
         "dismissed": counts.get(Review.Status.DISMISSED, 0),
         "pending": counts.get(Review.Status.PENDING, 0),
         "hidden": hidden,
+        # As a reporter: how many reports they made, and how many moderators found false.
+        "reports": sum(reports.values()),
+        "false_reports": reports.get(Report.Outcome.FALSE, 0),
         "actions": actions,
     }
 

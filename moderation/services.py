@@ -17,10 +17,11 @@ object before and after. Changes made by the detector are logged with no actor.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -29,6 +30,7 @@ from accounts.models import User
 from forum import policy
 from forum.events import post_payload
 from forum.models import Post, Thread
+from integrations.queue import enqueue
 from integrations.webhooks import emit
 from moderation.models import (
     AuditLog,
@@ -103,7 +105,7 @@ SNAPSHOT_FIELDS: dict[type, tuple[str, ...]] = {
         "decided",
     ),
     Notice: ("id", "kind", "severity", "text", "origin", "confirmed", "removed", "removed_by"),
-    Report: ("id", "reason", "comment", "reporter", "resolved", "resolved_by"),
+    Report: ("id", "reason", "comment", "reporter", "resolved", "resolved_by", "outcome"),
     Post: ("state", "state_changed_by", "edit_count"),
     Thread: ("title", "category", "is_locked", "is_pinned"),
 }
@@ -156,7 +158,9 @@ def _live_notice(post: Post) -> Notice | None:
 
 
 def _has_open_reports(post: Post) -> bool:
-    return Report.objects.filter(post=post, resolved__isnull=True).exists()
+    """Open reports that keep a post in the queue (down-weighted ones do not, see
+    :func:`report_create`)."""
+    return Report.objects.filter(post=post, resolved__isnull=True, down_weighted=False).exists()
 
 
 def _effective_flag(detection, category_settings: CategorySettings | None) -> tuple[bool, bool]:
@@ -349,6 +353,7 @@ def report_create(*, reporter: User, post: Post, reason: str, comment: str = "")
     report.full_clean(exclude=["post", "reporter"], validate_unique=False)
     if Report.objects.filter(post=post, reporter=reporter).exists():
         raise ValidationError({"post": ["You have already reported this post."]})
+    report.down_weighted = _check_false_reporter(reporter)
     try:
         # A savepoint: a concurrent duplicate must not break the caller's transaction.
         with transaction.atomic():
@@ -358,7 +363,7 @@ def report_create(*, reporter: User, post: Post, reason: str, comment: str = "")
 
     review, _ = Review.objects.select_for_update().get_or_create(post=post)
     before = snapshot(review)
-    if review.status == Review.Status.CLEAR:
+    if review.status == Review.Status.CLEAR and not report.down_weighted:
         review.status = Review.Status.PENDING
         review.queued = report.created
         review.save(update_fields=["status", "queued"])
@@ -380,14 +385,119 @@ def report_create(*, reporter: User, post: Post, reason: str, comment: str = "")
     return report
 
 
-def _resolve_reports(*, post: Post, moderator: User, now) -> list[int]:
+def false_report_count(reporter: User | int) -> int:
+    """Reports by the member that moderators resolved as false in the last
+    ``FALSE_REPORT_DAYS`` (an index on (reporter, resolved) of false reports answers it)."""
+    since = timezone.now() - timedelta(days=settings.STOA["FALSE_REPORT_DAYS"])
+    return Report.objects.filter(
+        reporter=reporter, outcome=Report.Outcome.FALSE, resolved__gte=since
+    ).count()
+
+
+def _check_false_reporter(reporter: User) -> bool:
+    """Whether the member's new report is down-weighted, refusing it (PermissionDenied) when a
+    repeat false reporter has used up a day's reports. A member whose reports moderators
+    found false ``FALSE_REPORT_LIMIT`` times lately still reports, but their report no longer
+    puts a post in the queue by itself (moderators still see it, and it is resolved with the
+    post's other reports), and they get ``FALSE_REPORTER_DAILY`` reports a day."""
+    limits = settings.STOA
+    if false_report_count(reporter) < limits["FALSE_REPORT_LIMIT"]:
+        return False
+    today = Report.objects.filter(
+        reporter=reporter, created__gte=timezone.now() - timedelta(days=1)
+    ).count()
+    if today >= limits["FALSE_REPORTER_DAILY"]:
+        raise PermissionDenied(
+            "Moderators found several of your recent reports unfounded, so you can report "
+            f"{limits['FALSE_REPORTER_DAILY']} posts a day for now. Try again tomorrow."
+        )
+    return True
+
+
+# What the reporter is told of each outcome. It names what happened to the post, never the
+# sanction of its author beyond "acted on it".
+OUTCOME_TEXT = {
+    Report.Outcome.NOTICE: (
+        "Thank you: a moderator agreed and added a note to the post asking its author to see "
+        "a professional."
+    ),
+    Report.Outcome.HIDDEN: "Thank you: a moderator agreed and hid the post you reported.",
+    Report.Outcome.WARNED: "Thank you: a moderator agreed with your report and acted on it.",
+    Report.Outcome.NO_ACTION: (
+        "A moderator read the post you reported and found that it needs no action."
+    ),
+    Report.Outcome.FALSE: (
+        "A moderator read the post you reported and found the report unfounded. Please report "
+        "only posts that break the forum's rules."
+    ),
+}
+# The outcomes a moderator chooses for a post's reports (a notice comes with a confirmation).
+REPORT_OUTCOMES = (
+    Report.Outcome.HIDDEN,
+    Report.Outcome.WARNED,
+    Report.Outcome.NO_ACTION,
+    Report.Outcome.FALSE,
+)
+
+
+def _resolve_reports(*, post: Post, moderator: User, now, outcome: str) -> list[int]:
     reports = list(
         Report.objects.select_for_update().filter(post=post, resolved__isnull=True).order_by("pk")
     )
     ids = [r.pk for r in reports]
     if ids:
-        Report.objects.filter(pk__in=ids).update(resolved=now, resolved_by=moderator)
+        Report.objects.filter(pk__in=ids).update(
+            resolved=now, resolved_by=moderator, outcome=outcome
+        )
+        # Imported here: the tasks module imports the rescans, which import this module.
+        from moderation import tasks
+
+        for report_id in ids:
+            enqueue(tasks.report_outcome_notify, report_id)
     return ids
+
+
+@transaction.atomic
+def reports_resolve(
+    *, moderator: User, post: Post, outcome: str, warning: str = ""
+) -> list[Report]:
+    """Close the post's open reports with an outcome, and do what it says: ``hidden`` hides
+    the post, ``warned`` warns its author with ``warning`` (the text the author is shown).
+    Each reporter is notified of the outcome after the commit. The review's decision is left
+    as it is. Raises :class:`NothingToDo` when the post has no open report."""
+    _check_moderator(moderator)
+    if outcome not in REPORT_OUTCOMES:
+        raise ValidationError({"outcome": [f"Choose one of {', '.join(REPORT_OUTCOMES)}."]})
+    # Imported here: forum.services and moderation.sanctions import this module at load time.
+    from forum import services as forum_services
+    from moderation import sanctions
+
+    if outcome == Report.Outcome.WARNED:
+        sanctions.check_can_sanction(moderator, post.author)
+    if outcome == Report.Outcome.HIDDEN:
+        # Hiding locks the thread, then the post: take them in that order before the reports.
+        post = forum_services.post_hide(actor=moderator, post=post)
+    post = _lock_post(post.pk)
+    reports = list(
+        Report.objects.select_for_update().filter(post=post, resolved__isnull=True).order_by("pk")
+    )
+    if not reports:
+        raise NothingToDo("Nothing to change: the post has no open report.")
+    if outcome == Report.Outcome.WARNED:
+        sanctions.member_warn(moderator=moderator, member=post.author, reason=warning)
+    before = [snapshot(r) for r in reports]
+    now = timezone.now()
+    resolved = _resolve_reports(post=post, moderator=moderator, now=now, outcome=outcome)
+    reports = list(Report.objects.filter(pk__in=resolved).order_by("pk"))
+    audit(
+        actor=moderator,
+        action="report.resolve",
+        post=post,
+        target=post,
+        before={"reports": before},
+        after={"reports": [snapshot(r) for r in reports], "outcome": outcome},
+    )
+    return reports
 
 
 # --- Moderators' decisions -----------------------------------------------------------------
@@ -408,6 +518,7 @@ class Decision:
     SEVERITY = "severity"
     HIDE = "hide"
     RESTORE = "restore"
+    RESOLVE = "resolve"  # close the open reports with an outcome (reports_resolve)
 
 
 # Notices that a dismissal takes off: the detector's, and the one a confirmation added. A
@@ -443,7 +554,12 @@ def _plural(n: int, word: str) -> str:
 
 
 def decision_effects(
-    *, review: Review, decision: str, severity: str | None = None, live: Notice | None = None
+    *,
+    review: Review,
+    decision: str,
+    severity: str | None = None,
+    live: Notice | None = None,
+    outcome: str | None = None,
 ) -> list[str]:
     """What ``decision`` would do to the review's post, in words, as a moderator reads them
     before confirming; an empty list means it would change nothing. ``live`` is the post's live
@@ -488,6 +604,18 @@ def decision_effects(
             effects.append("show again a post its author deleted")
         elif post.state == Post.State.HIDDEN:
             effects.append("show the hidden post to members again")
+    elif decision == Decision.RESOLVE:
+        if outcome not in REPORT_OUTCOMES:
+            raise ValidationError({"outcome": [f"Choose one of {', '.join(REPORT_OUTCOMES)}."]})
+        reports = _open_report_count(post)
+        if not reports:
+            return []
+        if outcome == Report.Outcome.HIDDEN and post.state != Post.State.HIDDEN:
+            effects.append("hide the post from members (it keeps its place as a placeholder)")
+        label = Report.Outcome(outcome).label
+        effects.append(f"resolve {_plural(reports, 'open report')} as “{label}”")
+        effects.append(f"tell each reporter: “{OUTCOME_TEXT[outcome]}”")
+        return effects
     else:
         raise ValidationError({"decision": [f"Unknown decision {decision!r}."]})
     if reports:
@@ -541,7 +669,9 @@ def review_confirm(*, moderator: User, review: Review) -> Review:
     elif not live.confirmed:
         live.confirmed = True
         live.save(update_fields=["confirmed"])
-    resolved = _resolve_reports(post=post, moderator=moderator, now=now)
+    resolved = _resolve_reports(
+        post=post, moderator=moderator, now=now, outcome=Report.Outcome.NOTICE
+    )
 
     audit(
         actor=moderator,
@@ -579,7 +709,9 @@ def review_dismiss(*, moderator: User, review: Review) -> Review:
         live.removed = now
         live.removed_by = moderator
         live.save(update_fields=["removed", "removed_by"])
-    resolved = _resolve_reports(post=post, moderator=moderator, now=now)
+    resolved = _resolve_reports(
+        post=post, moderator=moderator, now=now, outcome=Report.Outcome.NO_ACTION
+    )
 
     audit(
         actor=moderator,
@@ -718,7 +850,7 @@ def decision_undo(*, moderator: User, entry: AuditLog) -> AuditLog:
         restored.save(update_fields=["severity", "text", "confirmed", "removed", "removed_by"])
     reopened = list(entry.after.get("resolved_reports") or [])
     if reopened:
-        Report.objects.filter(pk__in=reopened).update(resolved=None, resolved_by=None)
+        Report.objects.filter(pk__in=reopened).update(resolved=None, resolved_by=None, outcome="")
 
     current = _live_notice(post)
     return audit(

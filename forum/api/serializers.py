@@ -291,7 +291,10 @@ class SearchResultSerializer(PostSerializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    actor = UserSummarySerializer(read_only=True)
+    """A notification; ``kind: moderation`` is a word from the moderators about the post (the
+    outcome of the member's report): ``message`` holds it, and no moderator is named."""
+
+    actor = UserSummarySerializer(read_only=True, allow_null=True)
     post = serializers.IntegerField(source="post_id", read_only=True)
     thread = serializers.IntegerField(source="post.thread_id", read_only=True)
     thread_title = serializers.CharField(source="post.thread.title", read_only=True)
@@ -309,8 +312,15 @@ class NotificationSerializer(serializers.ModelSerializer):
             "number",
             "created",
             "read",
+            "message",
         ]
         read_only_fields = fields
+
+    def to_representation(self, notification: Notification) -> dict:
+        data = super().to_representation(notification)
+        if notification.kind == Notification.Kind.MODERATION:
+            data["actor"] = None
+        return data
 
 
 class NotificationsReadSerializer(serializers.Serializer):

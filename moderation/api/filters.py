@@ -10,10 +10,11 @@ class ReportFilter(django_filters.FilterSet):
         field_name="resolved", lookup_expr="isnull", exclude=True
     )
     reason = django_filters.ChoiceFilter(choices=Report.Reason.choices)
+    outcome = django_filters.ChoiceFilter(choices=Report.Outcome.choices[1:])
 
     class Meta:
         model = Report
-        fields = ["resolved", "reason"]
+        fields = ["resolved", "reason", "outcome"]
 
 
 class ReviewFilter(django_filters.FilterSet):

@@ -6,6 +6,7 @@ from accounts.models import Sanction
 from forum.api.serializers import PostSerializer, UserSummarySerializer
 from moderation.models import Notice, Report, Review, Severity
 from moderation.sanctions import MEASURES, REASON_MAX_LENGTH
+from moderation.services import REPORT_OUTCOMES
 
 
 class ReportCreateSerializer(serializers.Serializer):
@@ -28,6 +29,9 @@ class ModeratorReportSerializer(serializers.ModelSerializer):
     post = PostSerializer(read_only=True)
     reporter = UserSummarySerializer(read_only=True)
     resolved_by = UserSummarySerializer(read_only=True, allow_null=True)
+    reporter_false_reports = serializers.IntegerField(
+        read_only=True, default=0, help_text="The reporter's reports found false lately."
+    )
 
     class Meta:
         model = Report
@@ -40,6 +44,9 @@ class ModeratorReportSerializer(serializers.ModelSerializer):
             "created",
             "resolved",
             "resolved_by",
+            "outcome",
+            "down_weighted",
+            "reporter_false_reports",
         ]
         read_only_fields = fields
 
@@ -129,3 +136,14 @@ class SanctionSerializer(serializers.ModelSerializer):
             "in_force",
         ]
         read_only_fields = fields
+
+
+class ReportsResolveSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=REPORT_OUTCOMES)
+    warning = serializers.CharField(
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="With outcome `warned`: the warning the post's author is shown.",
+    )

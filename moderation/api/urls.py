@@ -21,6 +21,11 @@ urlpatterns = [
     ),
     path("moderation/queue/<int:pk>/undo/", views.ReviewUndoView.as_view(), name="undo"),
     path(
+        "moderation/queue/<int:pk>/reports/",
+        views.ReviewReportsView.as_view(),
+        name="resolve_reports",
+    ),
+    path(
         "moderation/members/<str:username>/sanctions/",
         views.MemberSanctionsView.as_view(),
         name="member_sanctions",

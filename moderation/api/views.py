@@ -124,8 +124,10 @@ class ReportListView(ConditionalGetMixin, generics.ListAPIView):
     filterset_class = filters.ReportFilter
 
     def get_queryset(self):
-        return Report.objects.select_related("reporter", "resolved_by").prefetch_related(
-            _post_prefetch("post")
+        return moderation_selectors.with_false_reports(
+            Report.objects.select_related("reporter", "resolved_by").prefetch_related(
+                _post_prefetch("post")
+            )
         )
 
 
@@ -224,6 +226,24 @@ class ReviewUndoView(_DecisionView):
         if entry is None:
             raise ValidationError("There is no decision on this post that can be undone.")
         services.decision_undo(moderator=self.request.user, entry=entry)
+
+
+@extend_schema(
+    summary="Resolve the post's open reports with an outcome (moderators): content hidden, "
+    "member warned, no action needed or false report; each reporter is notified",
+    request=serializers.ReportsResolveSerializer,
+    responses=serializers.ReviewSerializer,
+)
+class ReviewReportsView(_DecisionView):
+    def decide(self, review):
+        data = serializers.ReportsResolveSerializer(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        services.reports_resolve(
+            moderator=self.request.user,
+            post=review.post,
+            outcome=data.validated_data["outcome"],
+            warning=data.validated_data["warning"],
+        )
 
 
 def _member(username: str) -> User:
