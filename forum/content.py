@@ -167,9 +167,9 @@ def is_replaying_history() -> bool:
 def post_content_sync(*, post: Post, created: bool) -> None:
     """Keep the derived data of a post in step with its text. Runs in the writer's transaction.
 
-    On creation the author follows the thread. Notifying others is left to `post_notify`,
-    which a worker runs after the commit: a reply in a thread with thousands of followers
-    must not hold the thread's lock while their rows are written.
+    On creation the author watches the thread (unless they muted it). Notifying others is
+    left to `post_notify`, which a worker runs after the commit: a reply in a thread with
+    thousands of followers must not hold the thread's lock while their rows are written.
     """
     analysis = analyse(post.source)
     _, sources = _callouts(analysis, post.author)
@@ -186,9 +186,16 @@ def post_recipients(*, post: Post, created: bool) -> dict[int, str]:
     """Who hears of this post, with the kind of notification: members it newly quotes or
     mentions and, for a reply, everyone following the thread; never its author."""
     kinds, _ = _callouts(analyse(post.source), post.author)
+    if kinds:
+        # A member who muted the thread hears nothing of it, not even a quote or a mention.
+        muted = Subscription.objects.filter(
+            thread_id=post.thread_id, level=Subscription.Level.MUTED, user_id__in=list(kinds)
+        ).values_list("user_id", flat=True)
+        for uid in muted:
+            kinds.pop(uid, None)
     if created and post.number > 1:
         subscribers = (
-            Subscription.objects.filter(thread_id=post.thread_id)
+            Subscription.objects.filter(thread_id=post.thread_id, level=Subscription.Level.WATCHING)
             .exclude(user_id=post.author_id)
             .values_list("user_id", flat=True)
         )

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import User
 from forum import search
-from forum.models import Category, Thread
+from forum.models import Category, Subscription, Thread
 
 SEARCH_QUERY_MAX = 200
 
@@ -123,3 +123,15 @@ class NotificationReadForm(forms.Form):
         if not data.get("all") and not data.get("id"):
             raise ValidationError("Choose a notification to mark read, or all of them.")
         return data
+
+
+class SubscriptionForm(forms.Form):
+    """Watch a thread, mute it, or neither ("normal": quotes and mentions only)."""
+
+    level = forms.ChoiceField(
+        choices=[
+            (Subscription.Level.WATCHING, "Watch"),
+            ("normal", "Normal"),
+            (Subscription.Level.MUTED, "Mute"),
+        ]
+    )

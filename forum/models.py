@@ -175,10 +175,20 @@ class ImportedThread(models.Model):
 
 
 class Subscription(models.Model):
+    """A member's choice for one thread. Watching: every reply notifies them (posting in a
+    thread starts watching it). Muted: nothing in the thread notifies them, not even a quote
+    or a mention, and posting there again does not undo it. No row: only quotes and
+    mentions notify."""
+
+    class Level(models.TextChoices):
+        WATCHING = "watching", "Watching"
+        MUTED = "muted", "Muted"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
     )
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="subscriptions")
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.WATCHING)
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from forum import policy, quotes, search
-from forum.models import Category, Notification, Post, ReadMarker, Thread
+from forum.models import Category, Notification, Post, ReadMarker, Subscription, Thread
 from forum.policy import AnyUser
 from forum.revisions import DiffLine, line_diff
 
@@ -64,6 +64,22 @@ def first_unread_number(*, thread: Thread, user: AnyUser) -> int:
         .first()
     )
     return max(1, min((read or 0) + 1, thread.last_number))
+
+
+# A member with no subscription row: notified only when quoted or mentioned.
+NOT_WATCHING = "normal"
+
+
+def subscription_level(*, thread: Thread, user: AnyUser) -> str:
+    """ "watching", "muted", or NOT_WATCHING for the member's choice for this thread."""
+    if not policy.can_follow(user):
+        return NOT_WATCHING
+    level = (
+        Subscription.objects.filter(user=user, thread=thread)
+        .values_list("level", flat=True)
+        .first()
+    )
+    return level or NOT_WATCHING
 
 
 def post_queryset() -> QuerySet[Post]:

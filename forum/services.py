@@ -356,16 +356,30 @@ def thread_edit_title(*, actor: User, thread: Thread, title: str) -> Thread:
 # touches the viewer's own rows and nothing else.
 
 
+def _set_subscription(*, user: User, thread: Thread, level: str | None) -> None:
+    policy.check(policy.can_follow(user), "You must be signed in to follow a thread.")
+    if level is None:
+        Subscription.objects.filter(user=user, thread=thread).delete()
+        return
+    Subscription.objects.update_or_create(user=user, thread=thread, defaults={"level": level})
+
+
 @transaction.atomic
 def thread_subscribe(*, user: User, thread: Thread) -> None:
-    policy.check(policy.can_follow(user), "You must be signed in to follow a thread.")
-    Subscription.objects.get_or_create(user=user, thread=thread)
+    """Watch the thread: every reply notifies the member (a mute is lifted)."""
+    _set_subscription(user=user, thread=thread, level=Subscription.Level.WATCHING)
+
+
+@transaction.atomic
+def thread_mute(*, user: User, thread: Thread) -> None:
+    """Nothing in the thread notifies the member: replies, quotes and mentions alike."""
+    _set_subscription(user=user, thread=thread, level=Subscription.Level.MUTED)
 
 
 @transaction.atomic
 def thread_unsubscribe(*, user: User, thread: Thread) -> None:
-    policy.check(policy.can_follow(user), "You must be signed in to follow a thread.")
-    Subscription.objects.filter(user=user, thread=thread).delete()
+    """Neither watching nor muted: only quotes and mentions notify the member."""
+    _set_subscription(user=user, thread=thread, level=None)
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ forum_patterns = [
     path("c/<slug:slug>/new/", views.thread_create, name="thread_create"),
     path("t/<int:pk>/", views.thread_detail, name="thread_short"),
     path("t/<int:pk>/reply/", views.post_reply, name="reply"),
+    path("t/<int:pk>/subscription/", views.thread_subscription, name="thread_subscription"),
     path("t/<int:pk>/rename/", views.thread_rename, name="thread_rename"),
     path("t/<int:pk>/unread/", views.thread_unread, name="thread_unread"),
     path("t/<int:pk>/<slug:slug>/", views.thread_detail, name="thread"),

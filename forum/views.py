@@ -7,7 +7,7 @@ import math
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +19,7 @@ from forum.forms import (
     NotificationReadForm,
     PostForm,
     SearchForm,
+    SubscriptionForm,
     ThreadForm,
     ThreadTitleForm,
     add_service_errors,
@@ -118,8 +119,44 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
             "page": page,
             "form": PostForm(),
             "thread_caps": policy.thread_capabilities(request.user, thread),
+            "subscription": (
+                selectors.subscription_level(thread=thread, user=user)
+                if policy.can_follow(user)
+                else None
+            ),
         },
     )
+
+
+# The subscription form's choices, by the service that makes each one.
+_SUBSCRIBE = {
+    "watching": services.thread_subscribe,
+    "normal": services.thread_unsubscribe,
+    "muted": services.thread_mute,
+}
+
+
+@login_required
+@require_POST
+def thread_subscription(request: HttpRequest, pk: int) -> HttpResponse:
+    """Watch, mute or neither, from the thread page; back to where the member was."""
+    thread = get_object_or_404(Thread, pk=pk)
+    form = SubscriptionForm(request.POST)
+    if not form.is_valid():
+        raise BadRequest("Choose to watch the thread, mute it, or neither.")
+    level = form.cleaned_data["level"]
+    _SUBSCRIBE[level](user=request.user, thread=thread)
+    messages.success(
+        request,
+        {
+            "watching": "You are watching this thread: every reply will notify you.",
+            "normal": "You will be notified here only when someone quotes or mentions you.",
+            "muted": "Thread muted: nothing in it will notify you.",
+        }[level],
+    )
+    page = request.POST.get("page", "")
+    query = f"?page={page}" if page.isascii() and page.isdigit() and page != "1" else ""
+    return redirect(f"{thread.get_absolute_url()}{query}")
 
 
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -49,7 +49,11 @@ def thread_queryset(user: AnyUser) -> QuerySet[Thread]:
     return qs.annotate(
         last_read=Subquery(last_read, output_field=IntegerField()),
         unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
-        is_subscribed=Exists(Subscription.objects.filter(user=user, thread=OuterRef("pk"))),
+        is_subscribed=Exists(
+            Subscription.objects.filter(
+                user=user, thread=OuterRef("pk"), level=Subscription.Level.WATCHING
+            )
+        ),
     )
 
 
