@@ -246,6 +246,10 @@ STOA = {
     "FALSE_REPORT_LIMIT": env.int("FALSE_REPORT_LIMIT", default=3),
     "FALSE_REPORT_DAYS": 90,
     "FALSE_REPORTER_DAILY": 3,
+    # A new urgent post in the queue notifies every moderator and e-mails these addresses
+    # (the on-duty rota's mailbox, say); SITE_URL makes the e-mail's link absolute.
+    "MODERATION_ALERT_EMAILS": env.list("MODERATION_ALERT_EMAILS", default=[]),
+    "SITE_URL": env.str("SITE_URL", default=""),
     # Search: a common query is ranked over its newest SEARCH_RANK_WINDOW matches (see
     # forum/search.py); no search statement runs longer than SEARCH_TIMEOUT_MS.
     "SEARCH_RANK_WINDOW": env.int("SEARCH_RANK_WINDOW", default=1000),

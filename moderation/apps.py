@@ -7,7 +7,7 @@ class ModerationConfig(AppConfig):
 
     def ready(self) -> None:
         from forum import policy
-        from moderation import sanctions
+        from moderation import emails, sanctions  # noqa: F401
 
         # Suspended members read but do not act, on every surface that asks the policy.
         policy.register_restriction(sanctions.suspension_restriction)

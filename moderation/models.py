@@ -91,6 +91,9 @@ class Review(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided = models.DateTimeField(null=True, blank=True)
+    # When moderators were told that this urgent post waits (moderation.tasks.urgent_alert):
+    # once per post, however often it is screened again.
+    alerted = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "-screened"], name="moderation_queue_idx")]

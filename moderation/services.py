@@ -224,6 +224,15 @@ def _apply_detection(
     if review.status == Review.Status.PENDING and not was_pending:
         review.queued = review.screened
     review.save()
+    if (
+        review.status == Review.Status.PENDING
+        and review.severity == Severity.URGENT
+        and review.alerted is None
+    ):
+        # Moderators are told after the commit; the task marks the review, so once per post.
+        from moderation import tasks
+
+        enqueue(tasks.urgent_alert, review.pk)
 
     if flagged and review.status != Review.Status.DISMISSED:
         if live is None:

@@ -1,16 +1,22 @@
 """Background tasks of moderation: re-screening in resumable batches, telling reporters the
-outcome of their reports."""
+outcome of their reports, alerting moderators to urgent posts."""
 
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
+from accounts.models import MODERATORS_GROUP, User
 from forum import policy
 from forum.models import Notification
 from integrations import jobs
+from integrations.mail import queue_email
 from integrations.queue import RELIABLE
 from moderation import rescans
-from moderation.models import Report, RescanJob
+from moderation.models import Report, RescanJob, Review, Severity
 
 
 @shared_task(**RELIABLE)
@@ -59,3 +65,60 @@ def report_outcome_notify(self, report_id: int) -> bool:
             setattr(row, field, value)
         row.save(update_fields=["actor", "message", "created", "read"])
     return True
+
+
+def urgent_alert_text(review: Review) -> str:
+    post = review.post
+    return (
+        f"Urgent post waiting for review: #{post.number} in “{post.thread.title}” "
+        f"(score {review.score:.2f})."
+    )
+
+
+@shared_task(**RELIABLE)
+def urgent_alert(self, review_id: int) -> int:
+    """Tell the moderators that an urgent post waits: a notification to each moderator and an
+    e-mail to each address of STOA["MODERATION_ALERT_EMAILS"]. Once per post: the review is
+    marked ``alerted`` in the same transaction, so a rerun or a later re-screen tells no one
+    again. A post decided (or no longer urgent) before this runs alerts nobody."""
+    with transaction.atomic():
+        review = (
+            Review.objects.select_for_update(of=("self",))
+            .select_related("post__thread")
+            .filter(pk=review_id)
+            .first()
+        )
+        if (
+            review is None
+            or review.alerted is not None
+            or review.status != Review.Status.PENDING
+            or review.severity != Severity.URGENT
+        ):
+            return 0
+        review.alerted = timezone.now()
+        review.save(update_fields=["alerted"])
+        text = urgent_alert_text(review)
+        moderators = list(
+            User.objects.filter(is_active=True)
+            .filter(Q(is_superuser=True) | Q(groups__name=MODERATORS_GROUP))
+            .exclude(pk=review.post.author_id)
+            .distinct()
+            .values_list("pk", flat=True)
+        )
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient_id=pk,
+                    actor_id=review.post.author_id,
+                    post=review.post,
+                    kind=Notification.Kind.MODERATION,
+                    message=text,
+                    created=review.alerted,
+                )
+                for pk in moderators
+            ],
+            ignore_conflicts=True,
+        )
+        for address in settings.STOA["MODERATION_ALERT_EMAILS"]:
+            queue_email(kind="urgent_review", to=address, params={"review": review.pk})
+    return len(moderators)

@@ -47,7 +47,7 @@ def test_the_reporter_reads_the_outcome_but_not_the_hidden_text(
     client = Client()
     client.force_login(other_member)
     page = client.get("/notifications/").content.decode()
-    assert "The moderators" in page and "hid the post you reported" in page
+    assert "<strong>Moderation</strong>: post #1" in page and "hid the post you reported" in page
     assert "Secret spam words" not in page
     assert moderator.username not in page
     api = client.get("/api/v1/notifications/").json()["results"][0]
