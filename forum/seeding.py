@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from forum import search
+from forum import pagecache, search
 from forum.models import Category, Post, PostSearch, Quote, Thread
 
 WORDS = [
@@ -428,6 +428,7 @@ def build(shape: Shape, *, progress: Callable[[int], None] | None = None) -> dic
         written["threads"] = len(counts)
         written["posts"] = shape.posts
     search.after_bulk_write()
+    pagecache.content_changed()  # rows written by COPY send no signals
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Anonymous pages and API reads from the cache, before sessions and users (forum.pagecache).
+    "forum.pagecache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF and the views: a NUL in a URL, query or form field is a 400 everywhere.
@@ -254,6 +256,9 @@ STOA = {
     # forum/search.py); no search statement runs longer than SEARCH_TIMEOUT_MS.
     "SEARCH_RANK_WINDOW": env.int("SEARCH_RANK_WINDOW", default=1000),
     "SEARCH_TIMEOUT_MS": env.int("SEARCH_TIMEOUT_MS", default=2000),
+    # Anonymous pages served from the cache for this long at most (forum/pagecache.py); on
+    # only with a cache every process shares.
+    "PAGE_CACHE_SECONDS": env.int("PAGE_CACHE_SECONDS", default=300 if REDIS_URL else 0),
 }
 
 # Security. Production (DEBUG=False) gets HTTPS-only cookies, HSTS and redirects by default;

@@ -62,6 +62,14 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    """The anonymous page cache (forum.pagecache) is off unless a test turns it on
+    (tests/forum/test_pagecache.py): many tests change rows with queryset updates, which
+    no running forum does behind its services."""
+    settings.STOA = {**settings.STOA, "PAGE_CACHE_SECONDS": 0}
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _tasks_run_in_process():
     """Tasks run in the test process (after the commit) even when REDIS_URL names a broker:

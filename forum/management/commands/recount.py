@@ -8,6 +8,7 @@ from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from forum import pagecache
 from forum.models import Post, Thread
 
 
@@ -64,6 +65,7 @@ class Command(BaseCommand):
                     Thread.objects.filter(pk=pk).update(post_count=real, last_number=real_last)
                 for pk, _, real in users:
                     User.objects.filter(pk=pk).update(post_count=real)
+                pagecache.content_changed()
         verdict = "fixed" if fix and (threads or users) else "found"
         self.stdout.write(
             f"{len(threads)} thread and {len(users)} member counters wrong ({verdict})."
