@@ -62,6 +62,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"|out of breath (?:just )?(?:walking|climbing|going up|on the stairs|at rest|sitting)"
             r"|throat (?:is |feels |felt |was |went )?(?:tight|closing|swelling)"
             r"|breathing (?:is|was|got) (?:\w+ )?(?:harder|difficult|laboured|labored)"
+            r"|(?:harder|difficult|laboured|labored)[- ](?:than[- ](?:usual|normal)[- ])?breathing"
             r"|every breath hurts|lips (?:\w+ ){0,3}blue)"
         ),
     ),
@@ -180,7 +181,13 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"better off dead|thoughts (?:about|of) ending it|"
             r"better off without (?:me|him|her)|"
             r"(?:better off|easier for everyone) if (?:i|he|she) (?:wasn't|wasnt|weren't|was not|were not) "  # noqa: E501
-            r"(?:here|around|alive)|(?:don't|dont|do not) want to be (?:here|around|alive) any ?more|(?:hurting|harming) (?:my|him|her)self|"  # noqa: E501
+            r"(?:here|around|alive)|(?:don't|dont|do not) want to be (?:here|around|alive) any ?more|"  # noqa: E501
+            # Self-harm as an intent or an act ("I keep hurting myself on purpose"), not the
+            # injury risk every training question names ("do I risk hurting myself?").
+            r"(?:want(?:ed|s|ing)? to|urges? to|thoughts? (?:of|about)|thinking (?:of|about)|"
+            r"tempted to) "
+            r"(?:hurt(?:ing)?|harm(?:ing)?|cut(?:ting)?) (?:my|him|her)self|"
+            r"(?:hurt(?:ing)?|harm(?:ing)?|cut(?:ting)?) (?:my|him|her)self on purpose|"
             r"(?:don't|doesn't|do not|does not) want to wake up|"
             r"(?:don't|doesn't) see the point (?:anymore|any more|in living)|what's (?:even )?the point anymore)\b"  # noqa: E501
         ),
@@ -256,11 +263,20 @@ def _technique(text: str, m: re.Match[str]) -> bool:
     return bool(_TECHNIQUE.search(sentence)) and not _SYMPTOM_NEAR.search(sentence)
 
 
+_NUMB_RE = re.compile(rf"\b{_NUMB}\b")
+
+
 def _counts(flag: RedFlag, norm: str, m: re.Match[str]) -> bool:
     """Does this match of a red flag describe the sign itself (not negated, not a hypothetical,
     and for breathing not a question of swimming or running technique)?"""
     if _negated(norm, m.start()) or _hypothetical(norm, m):
         return False
+    if flag.name == "limb_numbness":
+        # The limb may come first ("legs feel normal and no numbness"): the negation then sits
+        # before the numbness, inside the match.
+        numb = _NUMB_RE.search(m.group(0))
+        if numb and numb.start() > 0 and _negated(norm, m.start() + numb.start()):
+            return False
     return not (flag.name == "breathing" and _technique(norm, m))
 
 

@@ -30,6 +30,11 @@ def flags(text: str) -> list[str]:
         "I keep falling into the same mistake of overtraining and now my knee hurts like hell",
         # Fatigue, not neurological weakness.
         "since I had mono my legs feel weak on every run, how do I build back up?",
+        # A negation after the limb it is about.
+        "back spasm after lifting, legs feel normal and no numbness. heat or ice?",
+        # The risk of an injury, not self-harm.
+        "two weeks to the race, do I risk hurting myself if I try the 20 miler?",
+        "how do I deadlift without hurting myself?",
     ],
 )
 def test_red_flag_words_out_of_context_are_not_urgent(text):
@@ -52,6 +57,9 @@ def test_red_flag_words_out_of_context_are_not_urgent(text):
         ("I collapsed on the track after the 400", "fainting"),
         ("I feel faint after every long run", "fainting"),
         ("I get short of breath on easy runs now", "breathing"),
+        ("asthmatic with covid, having harder-than-usual breathing moments", "breathing"),
+        ("I keep wanting to hurt myself after bad races", "suicidal"),
+        ("my legs went numb and tingling after the fall", "limb_numbness"),
     ],
 )
 def test_reworded_red_flags_are_found(text, flag):
