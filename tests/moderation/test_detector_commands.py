@@ -52,6 +52,33 @@ def test_detect_reads_a_file(tmp_path):
     assert json.loads(out.getvalue())["id"] == 1
 
 
+def test_evaluate_scores_with_another_artefact_then_restores_the_committed_one(tmp_path):
+    from moderation.detector.model import DEFAULT_ARTEFACT
+
+    art = json.loads(DEFAULT_ARTEFACT.read_text(encoding="utf-8"))
+    art["threshold"] = 1.01  # flags nothing: every ask becomes a miss
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(art), encoding="utf-8")
+    path = tmp_path / "labelled.jsonl"
+    path.write_text(
+        json.dumps(
+            {"id": 1, "text": "My knee swells after runs, should I see a physio?", "label": 1}
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    committed, alternative = StringIO(), StringIO()
+    call_command("evaluate_detector", str(path), stdout=committed)
+    call_command("evaluate_detector", str(path), model=str(other), stdout=alternative)
+    assert "errors: 0" in committed.getvalue()
+    assert "FN id=1" in alternative.getvalue()
+    assert detector.get_model().threshold == pytest.approx(
+        json.loads(DEFAULT_ARTEFACT.read_text(encoding="utf-8"))["threshold"]
+    )
+    with pytest.raises(CommandError, match="cannot load"):
+        call_command("evaluate_detector", str(path), model=str(tmp_path / "missing.json"))
+
+
 @pytest.mark.parametrize(
     ("payload", "message"),
     [

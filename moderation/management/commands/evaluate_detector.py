@@ -48,6 +48,12 @@ class Command(BaseCommand):
             help="Source posts for --builtin (default: $STOA_MEDDATA or ../shared/meddata).",
         )
         parser.add_argument(
+            "--model",
+            type=Path,
+            default=None,
+            help="Evaluate this artefact instead of the committed one (compare a retrain).",
+        )
+        parser.add_argument(
             "--max-errors",
             type=int,
             default=None,
@@ -55,6 +61,19 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not options.get("model"):
+            return self._evaluate(options)
+        try:
+            detector.reset_model(detector.Model.load(options["model"]))
+        except (OSError, ValueError, KeyError) as exc:
+            raise CommandError(f"cannot load {options['model']}: {exc}") from exc
+        try:
+            return self._evaluate(options)
+        finally:
+            # Later callers in this process get the committed model again.
+            detector.reset_model()
+
+    def _evaluate(self, options: dict[str, Any]) -> None:
         if options["builtin"]:
             if options.get("file"):
                 raise CommandError("give either FILE or --builtin, not both")
