@@ -35,6 +35,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from rest_framework.throttling import BaseThrottle
 
+from core import throttles
+
 # The request attribute a refusal is left on, for the views (and the middleware) to answer 429.
 REFUSAL_ATTR = "stoa_signin_refusal"
 
@@ -181,20 +183,9 @@ def count_request(kind: str, ident: str, rate_name: str, message: str) -> Refusa
     the SIGNIN_LIMITS rate `rate_name`; a Refusal once past it. Every request counts: these
     limits are for actions that send mail (sign-up, password reset)."""
     limit, period = _limit(rate_name)
-    now = time.time()
-    window = int(now // period)
-    key = f"signin:{kind}:{_digest(ident)}:{window}"
-    count = 0
-    for _ in range(2):
-        cache.add(key, 0, timeout=period + 1)
-        try:
-            count = cache.incr(key)
-            break
-        except ValueError:
-            continue
-    if count <= limit:
+    left = throttles.hit(f"signin:{kind}:{_digest(ident)}", limit=limit, period=period)
+    if left is None:
         return None
-    left = (window + 1) * period - now
     return Refusal(left, message.format(wait=_minutes(left)))
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -7,10 +8,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from accounts import services, signin
+from accounts import hooks, services, signin
 from accounts.forms import ActivationResendForm, LoginForm, ProfileForm, SignupForm
 from accounts.models import User
-from forum import selectors
 
 
 class LoginView(auth_views.LoginView):
@@ -44,7 +44,8 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("forum:index")
+        # Where a signed-in member lands (the project's home page, named in the settings).
+        return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         refusal = signin.mail_request_refusal(
@@ -108,12 +109,9 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
 
 def profile(request: HttpRequest, username: str) -> HttpResponse:
     member = get_object_or_404(User, username=username, is_active=True)
-    posts = (
-        selectors.visible_posts(user=request.user)
-        .filter(author=member)
-        .order_by("-created", "-id")[:10]
-    )
-    return render(request, "accounts/profile.html", {"member": member, "posts": posts})
+    context = {"member": member, "posts": []}
+    context.update(hooks.profile_extras(viewer=request.user, member=member))
+    return render(request, "accounts/profile.html", context)
 
 
 @login_required

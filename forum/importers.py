@@ -24,10 +24,10 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from accounts.models import User
+from forum import services
 from forum.content import replaying_history
 from forum.markup import normalize_text
 from forum.models import Category, ImportedThread, Post, Thread
-from forum.services import _create_post, _slug_for, clean_body, clean_title
 
 SOURCE = "phpbb"
 
@@ -219,18 +219,13 @@ def thread_import(*, parsed: ParsedThread, category: Category) -> Thread | None:
     key = parsed.key
     if ImportedThread.objects.filter(key=key).exists():
         return None
-    title = clean_title(parsed.title)
     first = parsed.posts[0]
-    thread = Thread(
+    thread = services.thread_create_imported(
         category=category,
-        title=title,
-        slug=_slug_for(title),
+        title=parsed.title,
         author=_imported_user(first.author),
         created=first.created,
-        last_activity=first.created,
     )
-    thread.full_clean(exclude=["category", "author"])
-    thread.save()
     try:
         with transaction.atomic():
             ImportedThread.objects.create(key=key, source=SOURCE, thread=thread)
@@ -241,11 +236,10 @@ def thread_import(*, parsed: ParsedThread, category: Category) -> Thread | None:
     created: list[Post] = []
     with replaying_history():
         for parsed_post in parsed.posts:
-            body = clean_body(_with_quotes(_as_markdown(parsed_post.body), created))
-            post = _create_post(
+            post = services.post_create_imported(
                 thread=thread,
                 author=_imported_user(parsed_post.author),
-                body=body,
+                body=_with_quotes(_as_markdown(parsed_post.body), created),
                 created=parsed_post.created,
             )
             created.append(post)

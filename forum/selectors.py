@@ -12,7 +12,6 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -21,7 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from forum import policy, quotes, search
+from forum import hooks, policy, quotes, search
 from forum.models import Category, Notification, Post, ReadMarker, Subscription, Thread
 from forum.policy import AnyUser
 from forum.revisions import DiffLine, line_diff
@@ -83,14 +82,8 @@ def subscription_level(*, thread: Thread, user: AnyUser) -> str:
 
 
 def post_queryset() -> QuerySet[Post]:
-    from moderation.models import Notice
-
     return Post.objects.select_related("author", "thread").prefetch_related(
-        Prefetch(
-            "notices",
-            queryset=Notice.objects.filter(removed__isnull=True),
-            to_attr="live_notices",
-        ),
+        *(prefetch() for prefetch in hooks.post_prefetches),
         "quotes__source__author",
         "quotes__source__thread",
     )
@@ -137,6 +130,11 @@ def post_versions(*, post: Post, user: AnyUser) -> list[PostVersion]:
 def visible_posts(*, user: AnyUser) -> QuerySet[Post]:
     """Posts the user may read (forum.policy.can_view_post)."""
     return post_queryset().filter(policy.readable_posts_q(user))
+
+
+def member_recent_posts(*, viewer: AnyUser, member, limit: int = 10) -> QuerySet[Post]:
+    """A member's latest posts that the viewer may read, newest first (their profile page)."""
+    return visible_posts(user=viewer).filter(author=member).order_by("-created", "-id")[:limit]
 
 
 def thread_posts(*, thread: Thread, user: AnyUser) -> QuerySet[Post]:

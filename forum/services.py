@@ -19,7 +19,8 @@ from django.utils.text import slugify
 
 from accounts import names
 from accounts.models import User
-from forum import events, policy, search
+from core import snapshots
+from forum import events, hooks, policy, search
 from forum import tasks as forum_tasks
 from forum.content import check_post_content, is_replaying_history, post_content_sync
 from forum.markup import render_markdown
@@ -33,7 +34,6 @@ from forum.models import (
     Thread,
 )
 from integrations.queue import enqueue
-from moderation import services as moderation_services
 
 
 def _limits() -> dict:
@@ -108,22 +108,30 @@ def _after_post_write(*, post: Post, created: bool) -> None:
     and screening; notifying others is queued for after the commit.
     """
     post_content_sync(post=post, created=created)
-    moderation_services.post_screen(post=post)
+    hooks.screen_post(post=post)
     search.post_changed(post=post)
     if not is_replaying_history():
         # Notifications (and their push) are written by a worker once this commits.
         enqueue(forum_tasks.post_notify, post.pk, created)
 
 
+# What a moderator's action on a post or a thread records of it, before and after.
+AUDITED_FIELDS: dict[type, tuple[str, ...]] = {
+    Post: ("state", "state_changed_by", "edit_count"),
+    Thread: ("title", "category", "is_locked", "is_pinned"),
+}
+
+
 def _snapshot(obj: Post | Thread, fields: tuple[str, ...] | None = None) -> dict:
-    return moderation_services.snapshot(obj, fields)
+    return snapshots.snapshot(obj, fields or AUDITED_FIELDS[type(obj)])
 
 
 def _audit(*, actor: User, action: str, obj: Post | Thread, before: dict, fields=None) -> None:
-    """Moderators' actions go to the moderation audit log, inside the action's transaction, so
-    the admin, the pages and the API are all recorded whichever of them calls the service."""
+    """Moderators' actions go to the audit sinks (forum.hooks; the moderation app's log),
+    inside the action's transaction, so the admin, the pages and the API are all recorded
+    whichever of them calls the service."""
     post = obj if isinstance(obj, Post) else None
-    moderation_services.audit(
+    hooks.audit(
         actor=actor,
         action=action,
         post=post,
@@ -171,19 +179,42 @@ def thread_create(*, author: User, category: Category, title: str, body: str) ->
     _lock_author(author)
     refuse_repeat(author=author, body=body)
     now = timezone.now()
+    thread = _new_thread(category=category, title=title, author=author, created=now)
+    post = _create_post(thread=thread, author=author, body=body, created=now, called_out=called_out)
+    events.thread_created(thread, post)
+    return thread
+
+
+def _new_thread(*, category: Category, title: str, author: User, created) -> Thread:
     thread = Thread(
         category=category,
         title=title,
         slug=_slug_for(title),
         author=author,
-        created=now,
-        last_activity=now,
+        created=created,
+        last_activity=created,
     )
     thread.full_clean(exclude=["category", "author"])
     thread.save()
-    post = _create_post(thread=thread, author=author, body=body, created=now, called_out=called_out)
-    events.thread_created(thread, post)
     return thread
+
+
+# History from another forum (forum.importers): an administrator's import, so no policy checks
+# or posting caps; original authors and times, numbering, counters, quotes and screening as
+# for any post. Run them inside forum.content.replaying_history() so nobody is notified.
+
+
+@transaction.atomic
+def thread_create_imported(*, category: Category, title: str, author: User, created) -> Thread:
+    """A thread with no posts yet; add them with post_create_imported in the same
+    transaction (until it commits nobody else sees the thread, so no row lock is needed)."""
+    return _new_thread(category=category, title=clean_title(title), author=author, created=created)
+
+
+@transaction.atomic
+def post_create_imported(*, thread: Thread, author: User, body: str, created) -> Post:
+    """The next post of a thread created by thread_create_imported in this transaction."""
+    return _create_post(thread=thread, author=author, body=clean_body(body), created=created)
 
 
 @transaction.atomic
@@ -346,7 +377,7 @@ def thread_edit_title(*, actor: User, thread: Thread, title: str) -> Thread:
     search.thread_changed(thread=thread)
     if renamed:
         # The title is read with the first post, so a new title is screened like an edit.
-        moderation_services.thread_title_screen(thread=thread)
+        hooks.screen_thread_title(thread=thread)
     if actor.pk != thread.author_id:
         _audit(actor=actor, action="thread.rename", obj=thread, before=before)
     return thread

@@ -55,7 +55,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF and the views: a NUL in a URL, query or form field is a 400 everywhere.
-    "forum.middleware.RefuseNulMiddleware",
+    "core.middleware.RefuseNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -84,7 +84,7 @@ SIGNIN_LIMITS = {
     "RESET_TARGET": env.str("THROTTLE_RESET_TARGET", default="3/hour"),
 }
 
-ROOT_URLCONF = "forum.urls"
+ROOT_URLCONF = "stoa.urls"
 WSGI_APPLICATION = "forum.wsgi.application"
 ASGI_APPLICATION = "forum.asgi.application"
 
@@ -295,9 +295,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # DRF's JSON parser reads the stream directly, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE
     # check; this one enforces it (413) and turns nesting bombs into 400.
-    "DEFAULT_PARSER_CLASSES": ["forum.api.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "forum.api.exceptions.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "forum.api.pagination.CursorPagination",
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.CursorPagination",
     "PAGE_SIZE": 20,
     # Per user and per address; kept in the default cache, which is Redis when REDIS_URL is
     # set, so every process counts against the same limits.
@@ -345,7 +345,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "forum.api.schema.add_error_responses",
+        "core.api.schema.add_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
         "PostStateEnum": "forum.models.Post.State",

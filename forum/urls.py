@@ -1,11 +1,12 @@
-from django.conf import settings
-from django.contrib import admin
-from django.urls import include, path
+"""The forum's pages (the project's URLs are composed in stoa/urls.py)."""
 
-from accounts.urls import auth_patterns
+from django.urls import path
+
 from forum import views
 
-forum_patterns = [
+app_name = "forum"
+
+urlpatterns = [
     path("", views.index, name="index"),
     path("search/", views.search, name="search"),
     path("notifications/", views.notification_list, name="notifications"),
@@ -26,17 +27,3 @@ forum_patterns = [
     path("p/<int:pk>/restore/", views.post_restore, name="post_restore"),
     path("p/<int:pk>/history/", views.post_history, name="post_history"),
 ]
-
-urlpatterns = [
-    path("", include((forum_patterns, "forum"))),
-    path("", include("moderation.urls")),
-    path("accounts/", include("accounts.urls")),
-    path("accounts/", include(auth_patterns)),
-    path("api/", include("forum.api.urls")),
-    path("admin/", admin.site.urls),
-]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

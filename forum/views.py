@@ -13,7 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from forum import policy, quotes, selectors, services, throttles
+from core import throttles
+from forum import policy, quotes, selectors, services
 from forum.content import check_post_content
 from forum.forms import (
     NotificationReadForm,

@@ -15,6 +15,7 @@ from django.db.models import (
     IntegerField,
     Min,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -25,7 +26,22 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from forum.models import Post, PostRevision
-from moderation.models import AuditLog, Report, Review, Severity
+from moderation.models import AuditLog, Notice, Report, Review, Severity
+
+
+def live_notices_prefetch() -> Prefetch:
+    """The notices shown with a post (not removed), for forum.selectors.post_queryset."""
+    return Prefetch(
+        "notices", queryset=Notice.objects.filter(removed__isnull=True), to_attr="live_notices"
+    )
+
+
+def live_notices(post: Post) -> list[Notice]:
+    """A post's shown notices: the prefetched ones, or one query for a post read without."""
+    notices = getattr(post, "live_notices", None)
+    if notices is None:
+        notices = list(post.notices.filter(removed__isnull=True))
+    return notices
 
 
 def _open_reports() -> QuerySet[Report]:

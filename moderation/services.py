@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,9 +26,11 @@ from django.db.models import Model
 from django.utils import timezone
 
 from accounts.models import User
+from core import snapshots
 from forum import policy
 from forum.events import post_payload
 from forum.models import Post, Thread
+from forum.services import AUDITED_FIELDS
 from integrations.queue import enqueue
 from integrations.webhooks import emit
 from moderation.models import (
@@ -67,29 +68,11 @@ def notice_text(severity: str) -> str:
 # --- Audit ---------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Model):
-        return value.pk
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def snapshot(obj: Model | None, fields: tuple[str, ...] | None = None) -> dict:
     """A JSON-ready picture of an object's moderation-relevant fields (``{}`` for None)."""
     if obj is None:
         return {}
-    if fields is None:
-        fields = SNAPSHOT_FIELDS[type(obj)]
-    out = {}
-    for name in fields:
-        field = obj._meta.get_field(name)
-        # Foreign keys by id: reading the relation would cost a query per snapshot.
-        attname = getattr(field, "attname", name)
-        out[name] = _plain(getattr(obj, attname))
-    return out
+    return snapshots.snapshot(obj, fields or SNAPSHOT_FIELDS[type(obj)])
 
 
 SNAPSHOT_FIELDS: dict[type, tuple[str, ...]] = {
@@ -106,8 +89,7 @@ SNAPSHOT_FIELDS: dict[type, tuple[str, ...]] = {
     ),
     Notice: ("id", "kind", "severity", "text", "origin", "confirmed", "removed", "removed_by"),
     Report: ("id", "reason", "comment", "reporter", "resolved", "resolved_by", "outcome"),
-    Post: ("state", "state_changed_by", "edit_count"),
-    Thread: ("title", "category", "is_locked", "is_pinned"),
+    **AUDITED_FIELDS,
 }
 
 

@@ -10,7 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from forum import policy, quotes, throttles
+from core import throttles
+from forum import policy, quotes
 from forum import selectors as forum_selectors
 from forum.forms import add_service_errors
 from moderation import services

@@ -5,7 +5,25 @@ from knox.models import AuthToken
 from rest_framework import serializers
 
 from accounts.models import User
-from forum.api.serializers import NULLABLE_URI, UserSummarySerializer
+
+NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
+
+
+class UserSummarySerializer(serializers.Serializer):
+    username = serializers.CharField(read_only=True)
+    display_name = serializers.CharField(read_only=True, source="name")
+    avatar = serializers.SerializerMethodField()
+    is_staff = serializers.BooleanField(
+        read_only=True, help_text="Stoa staff (moderators, administrators): show a badge."
+    )
+
+    @extend_schema_field(NULLABLE_URI)
+    def get_avatar(self, user: User) -> str | None:
+        if not user.avatar:
+            return None
+        request = self.context.get("request")
+        url = user.avatar.url
+        return request.build_absolute_uri(url) if request is not None else url
 
 
 class LoginSerializer(serializers.Serializer):

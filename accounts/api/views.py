@@ -19,9 +19,9 @@ from rest_framework.views import APIView
 from accounts import services, signin
 from accounts.api import serializers
 from accounts.models import TokenDevice, User
-from forum import throttles
-from forum.api.conditional import ConditionalGetMixin
-from forum.api.exceptions import RequestTooLarge
+from core import throttles
+from core.api.conditional import ConditionalGetMixin
+from core.api.exceptions import RequestTooLarge
 
 # Multipart overhead on top of the image itself.
 AVATAR_REQUEST_MAX = services.AVATAR_MAX_BYTES + 64 * 1024

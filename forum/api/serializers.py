@@ -8,8 +8,8 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import User
-from forum import policy, quotes
+from accounts.api.serializers import UserSummarySerializer
+from forum import hooks, policy, quotes
 from forum.models import Category, Notification, Post, PostRevision, Thread
 
 # Generous bounds on raw input, so absurd payloads stop at the serializer; the services apply
@@ -18,29 +18,9 @@ BODY_INPUT_MAX = settings.STOA["POST_MAX_LENGTH"] * 2
 TITLE_INPUT_MAX = settings.STOA["TITLE_MAX_LENGTH"] * 4
 
 
-NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
-
-
 def _viewer(serializer: serializers.Serializer):
     request = serializer.context.get("request")
     return request.user if request is not None else None
-
-
-class UserSummarySerializer(serializers.Serializer):
-    username = serializers.CharField(read_only=True)
-    display_name = serializers.CharField(read_only=True, source="name")
-    avatar = serializers.SerializerMethodField()
-    is_staff = serializers.BooleanField(
-        read_only=True, help_text="Stoa staff (moderators, administrators): show a badge."
-    )
-
-    @extend_schema_field(NULLABLE_URI)
-    def get_avatar(self, user: User) -> str | None:
-        if not user.avatar:
-            return None
-        request = self.context.get("request")
-        url = user.avatar.url
-        return request.build_absolute_uri(url) if request is not None else url
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -222,9 +202,7 @@ class PostSerializer(serializers.Serializer):
         if not caps.can_view:
             return data
         date = serializers.DateTimeField()
-        notices = getattr(post, "live_notices", None)
-        if notices is None:
-            notices = list(post.notices.filter(removed__isnull=True))
+        notices = hooks.post_notices(post)
         data.update(
             {
                 "author": UserSummarySerializer(post.author, context=self.context).data

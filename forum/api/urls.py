@@ -1,12 +1,10 @@
-"""/api/v1/ and the API's schema and docs."""
+"""The forum's API under /api/v1/ (composed with the other apps' in stoa/urls.py)."""
 
-from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from django.urls import path
 
 from forum.api import views
-from forum.api.exceptions import not_found
 
-forum_patterns = [
+urlpatterns = [
     path("categories/", views.CategoryListView.as_view(), name="categories"),
     path("threads/", views.ThreadListView.as_view(), name="threads"),
     path("threads/<int:pk>/", views.ThreadDetailView.as_view(), name="thread"),
@@ -33,20 +31,4 @@ forum_patterns = [
     path(
         "notifications/read/", views.NotificationMarkReadView.as_view(), name="notifications_read"
     ),
-]
-
-v1_patterns = [
-    *forum_patterns,
-    path("", include("accounts.api.urls")),
-    path("", include("moderation.api.urls")),
-    path("", include("integrations.api.urls")),
-]
-
-urlpatterns = [
-    path("v1/", include((v1_patterns, "api"), namespace="api")),
-    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    # The split view serves Swagger UI's start-up script as a file: no inline script, so the
-    # page works under the site's CSP (script-src 'self').
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
-    re_path(r"^", not_found),
 ]

@@ -1,6 +1,6 @@
 """API views of the forum. Thin: parse input with a serializer, call a service from
 forum/services.py, answer with the object as the viewer may see it. Errors from the services
-(ValidationError -> 400, PermissionDenied -> 403) go through forum.api.exceptions."""
+(ValidationError -> 400, PermissionDenied -> 403) go through core.api.exceptions."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from accounts.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
-from forum import policy, quotes, selectors, services, throttles
-from forum.api import filters, pagination, serializers
-from forum.api.conditional import ConditionalGetMixin
+from core import throttles
+from core.api import pagination
+from core.api.conditional import ConditionalGetMixin
+from forum import policy, quotes, selectors, services
+from forum.api import filters, serializers
 from forum.forms import SEARCH_QUERY_MAX, SearchForm
 from forum.models import Post, PostRevision, ReadMarker, Subscription, Thread
 from forum.policy import AnyUser

@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from django import template
 
-from forum import policy, quotes
+from forum import hooks, policy, quotes
 
 register = template.Library()
 
@@ -14,6 +14,16 @@ def safe_url(value: str) -> str:
     """The URL if it is an http(s) link, else nothing: member-supplied hrefs never run code."""
     value = (value or "").strip()
     return value if urlsplit(value).scheme.lower() in {"http", "https"} else ""
+
+
+_POST_TEMPLATES = {"notices": hooks.post_notice_templates, "actions": hooks.post_action_templates}
+
+
+@register.simple_tag
+def post_templates(slot: str) -> list[str]:
+    """``{% post_templates "actions" as names %}``: the templates other apps add to a post
+    (forum.hooks), included with the post's context."""
+    return list(_POST_TEMPLATES[slot])
 
 
 # The policy, asked from templates: a template never re-derives who may see or do what.

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from accounts.api.serializers import UserSummarySerializer
 from accounts.models import Sanction
-from forum.api.serializers import PostSerializer, UserSummarySerializer
+from forum.api.serializers import PostSerializer
 from moderation.models import Notice, Report, Review, Severity
 from moderation.sanctions import MEASURES, REASON_MAX_LENGTH
 from moderation.services import REPORT_OUTCOMES

@@ -14,9 +14,10 @@ from rest_framework.views import APIView
 
 from accounts.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from accounts.models import Sanction, User
-from forum import policy, selectors, throttles
+from core import throttles
+from core.api.conditional import ConditionalGetMixin
+from forum import policy, selectors
 from forum import services as forum_services
-from forum.api.conditional import ConditionalGetMixin
 from forum.api.serializers import PostSerializer
 from forum.api.views import get_readable_post, post_response
 from moderation import sanctions, services

@@ -11,5 +11,5 @@ def minimal(request):
 
 urlpatterns = [
     path("_bench/minimal/", minimal),
-    path("", include("forum.urls")),
+    path("", include("stoa.urls")),
 ]

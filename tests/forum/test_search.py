@@ -284,7 +284,7 @@ def test_bad_search_input_is_a_400_with_field_messages(client, db, params, field
     page = client.get(reverse("forum:search"), params)
     assert page.status_code == 400
     if "\x00" in params.get("q", ""):
-        # Refused before any view by the shared NUL check (forum.middleware).
+        # Refused before any view by the shared NUL check (core.middleware).
         assert b"Null characters are not allowed." in page.content
     else:
         assert field in page.context["form"].errors
@@ -293,7 +293,7 @@ def test_bad_search_input_is_a_400_with_field_messages(client, db, params, field
 def test_anonymous_search_is_throttled_on_the_page_and_the_api(client, db, settings):
     from rest_framework.test import APIClient
 
-    from forum import throttles
+    from core import throttles
 
     throttles.SearchAnonThrottle.THROTTLE_RATES = {
         **throttles.SearchAnonThrottle.THROTTLE_RATES,

@@ -149,7 +149,7 @@ def test_search_snippet_does_not_show_text_quoted_from_a_hidden_post(
 def test_reply_flood_through_the_pages_is_throttled(client, member, thread, monkeypatch):
     from django.core.cache import cache
 
-    from forum import throttles
+    from core import throttles
 
     cache.clear()
     monkeypatch.setattr(throttles.PostUserThrottle, "rate", "5/min", raising=False)

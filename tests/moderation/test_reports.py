@@ -5,8 +5,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from core import throttles
 from forum import services as forum_services
-from forum import throttles
 from moderation import selectors, services
 from moderation.models import AuditLog, Report, Review
 

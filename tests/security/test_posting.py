@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.utils import timezone
 
-from forum import services, throttles
+from core import throttles
+from forum import services
 from forum.models import Notification, Post, PostRevision
 from forum.quotes import quote_markup, render_post_html
 from tests.api.conftest import bearer

@@ -8,8 +8,8 @@ from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError, ValidationError
 
-from forum.api.exceptions import RequestTooLarge
-from forum.middleware import NUL, NUL_MESSAGE
+from core.api.exceptions import RequestTooLarge
+from core.middleware import NUL, NUL_MESSAGE
 
 
 def _reject_constant(name: str):

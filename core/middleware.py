@@ -4,7 +4,7 @@ A NUL character fits in no PostgreSQL text column ("A string literal cannot cont
 one reaching a query is a 500 wherever it came from: a URL segment (`/accounts/u/<name>/`),
 a query parameter (`?q=`) or a form field. This middleware answers 400 for all of them, on
 the pages and the API alike; JSON bodies are checked by the API's parser
-(forum.api.parsers), which sees their decoded strings.
+(core.api.parsers), which sees their decoded strings.
 """
 
 from __future__ import annotations

@@ -1,0 +1,20 @@
+"""Extension points of accounts, filled by the apps built on it in their ``AppConfig.ready()``
+(accounts imports none of them: accounts <- forum <- moderation)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from core.registry import Registry
+
+#: ``provider(viewer=, member=) -> dict``: more context for a member's profile page (the forum
+#: adds the member's recent posts that the viewer may read).
+profile_context: Registry[Callable[..., dict[str, Any]]] = Registry()
+
+
+def profile_extras(*, viewer, member) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    for provider in profile_context:
+        extras.update(provider(viewer=viewer, member=member))
+    return extras

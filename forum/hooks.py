@@ -1,0 +1,71 @@
+"""Extension points of the forum core, filled by the apps built on it.
+
+The forum never imports the apps that build on it (``moderation`` and whatever comes later):
+dependencies run accounts <- forum <- moderation. Where the forum needs their behaviour, it
+calls the hooks below, and those apps register into them in their ``AppConfig.ready()``, as
+Django's admin autodiscovery does::
+
+    # moderation/apps.py
+    def ready(self):
+        from forum import hooks
+        hooks.post_screeners.register(screen_post)
+
+With nothing registered every hook is a no-op, so the forum works (and its tests run) alone.
+Who may see and do what is not a hook: that is forum.policy (``register_restriction``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from core.registry import Registry
+
+# Writes. Each is called inside the write's transaction, with the rows the forum locked held:
+# what they write is committed with the forum's write or not at all.
+
+#: ``screener(post=post)`` after every write of a post's text (create, edit, import).
+post_screeners: Registry[Callable[..., Any]] = Registry()
+
+#: ``screener(thread=thread)`` after a thread's title changed (the title is read with its
+#: first post). The thread's row is locked; a screener locks the first post next.
+thread_title_screeners: Registry[Callable[..., Any]] = Registry()
+
+#: ``sink(actor=, action=, post=, target=, before=, after=)`` for every moderator's action on
+#: a post or a thread ("post.hide", "thread.lock", ...); ``before``/``after`` are snapshots
+#: (forum.services.AUDITED_FIELDS).
+audit_sinks: Registry[Callable[..., Any]] = Registry()
+
+# Reads.
+
+#: ``factory() -> Prefetch``: extra rows every post of selectors.post_queryset() carries (for
+#: example its live notices), so pages and serializers read them without a query per post.
+post_prefetches: Registry[Callable[[], Any]] = Registry()
+
+#: ``source(post) -> list`` of notices shown with a post's text: objects with ``pk``, ``kind``,
+#: ``severity`` and ``text`` (the API's ``notices``). Reads the post's prefetched rows.
+notice_sources: Registry[Callable[[Any], list]] = Registry()
+
+#: Template names included in a post's markup (templates/forum/_post.html), with the post's
+#: context (``post``, ``caps``, ``user``): above the post's text, and in its row of actions.
+post_notice_templates: Registry[str] = Registry()
+post_action_templates: Registry[str] = Registry()
+
+
+def screen_post(*, post) -> None:
+    for screener in post_screeners:
+        screener(post=post)
+
+
+def screen_thread_title(*, thread) -> None:
+    for screener in thread_title_screeners:
+        screener(thread=thread)
+
+
+def audit(**entry: Any) -> None:
+    for sink in audit_sinks:
+        sink(**entry)
+
+
+def post_notices(post) -> list:
+    return [notice for source in notice_sources for notice in source(post)]
