@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     BooleanField,
     Count,
@@ -141,6 +142,35 @@ def thread_posts(*, thread: Thread, user: AnyUser) -> QuerySet[Post]:
     """Every post of a thread in order. Posts the user may not read keep their place as
     placeholders (number and state only): pages and serializers ask forum.policy."""
     return post_queryset().filter(thread=thread).order_by("number")
+
+
+class PostNumberPaginator(Paginator):
+    """A thread's pages by post number. Numbers are gap-free and every post keeps its place
+    (placeholders included), so page k holds numbers (k-1)*n+1 to k*n: the count is the
+    thread's `last_number` (no COUNT) and a page is an index range on (thread, number) (no
+    OFFSET), so the last page of a 2,000-post thread costs what page 1 costs."""
+
+    def __init__(self, thread: Thread, posts: QuerySet[Post], per_page: int):
+        super().__init__(posts, per_page)
+        self.last_number = thread.last_number
+
+    @property
+    def count(self) -> int:
+        return self.last_number
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        posts = self.object_list.filter(number__gt=bottom, number__lte=bottom + self.per_page)
+        return self._get_page(posts, number, self)
+
+
+def thread_page(*, thread: Thread, user: AnyUser, page: str | int | None, per_page: int) -> Page:
+    """One page of `thread_posts`; out-of-range and malformed page numbers give the nearest
+    page, as Paginator.get_page does."""
+    return PostNumberPaginator(thread, thread_posts(thread=thread, user=user), per_page).get_page(
+        page
+    )
 
 
 def posts_since(posts: QuerySet[Post], *, user: AnyUser, since) -> QuerySet[Post]:

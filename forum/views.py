@@ -99,9 +99,12 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
         return redirect(
             f"{thread.get_absolute_url()}{'?' + query if query else ''}", permanent=True
         )
-    page = Paginator(
-        selectors.thread_posts(thread=thread, user=request.user), settings.STOA["POSTS_PER_PAGE"]
-    ).get_page(request.GET.get("page"))
+    page = selectors.thread_page(
+        thread=thread,
+        user=request.user,
+        page=request.GET.get("page"),
+        per_page=settings.STOA["POSTS_PER_PAGE"],
+    )
     for post in page:
         # One thread object for the page: the policy reads post.thread for every post.
         post.thread = thread

@@ -162,3 +162,33 @@ def test_reply_flood_through_the_pages_is_throttled(client, member, thread, monk
     thread.refresh_from_db()
     assert thread.post_count == 6 == thread.posts.count()
     cache.clear()
+
+
+@pytest.mark.parametrize("per_page", [5, 20])
+def test_thread_pages_are_ranges_of_post_numbers(
+    client, member, moderator, make_thread, settings, per_page
+):
+    """Any page of a thread, the last of a long one too, costs the queries of page 1: no COUNT
+    (the thread's last number says how many) and no OFFSET (a range of post numbers)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.STOA = {**settings.STOA, "POSTS_PER_PAGE": per_page}
+    thread = make_thread(member, replies=44)  # 45 posts
+    services.post_hide(actor=moderator, post=thread.posts.get(number=44))
+    last = -(-45 // per_page)
+    captured = []
+    for page in (1, last):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(f"{thread.get_absolute_url()}?page={page}")
+        assert response.status_code == 200
+        captured.append(ctx.captured_queries)
+    # thread, posts, their notices, their quotes
+    assert len(captured[0]) == len(captured[1]) == 4
+    sql = " ".join(q["sql"] for q in captured[1]).upper()
+    assert "COUNT(" not in sql and "OFFSET" not in sql
+    numbers = [post.number for post in response.context["page"]]
+    assert numbers == list(range((last - 1) * per_page + 1, 46))
+    assert response.context["page"].paginator.num_pages == last
+    # The hidden post keeps its place as a placeholder: the numbering stays exact.
+    assert 'id="post-44"' in response.content.decode()
