@@ -90,6 +90,17 @@ class ProfileForm(forms.ModelForm):
         fields = ("display_name", "bio", "location", "website", "signature")
 
 
+class AvatarForm(forms.Form):
+    """The file only: accounts.services.avatar_set decides what a valid avatar is."""
+
+    avatar = forms.FileField(
+        label="Picture",
+        help_text="PNG, JPEG, WebP or GIF, at most 1 MB and 1024x1024 pixels. It is cut to a "
+        "square from the middle; camera and location data are removed.",
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp,image/gif"}),
+    )
+
+
 class AdminUserChangeForm(UserChangeForm):
     """The admin holds names to the rules sign-up and the profile page apply: a renamed
     account may not look like another, a display name may not look like a staff member's.

@@ -26,7 +26,10 @@ class User(AbstractUser):
     bio = models.TextField(max_length=2000, blank=True)
     location = models.CharField(max_length=100, blank=True)
     website = models.URLField(max_length=200, blank=True)
+    # The uploaded picture cut to squares of accounts.avatars.SIZES: the large one here (the
+    # API's `avatar`), the small one for lists of posts. Both or neither.
     avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
+    avatar_small = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
     signature = models.CharField(max_length=500, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)
     post_count = models.PositiveIntegerField(default=0)

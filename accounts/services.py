@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import secrets
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -16,7 +17,7 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from PIL import Image, UnidentifiedImageError
 
-from accounts import names
+from accounts import avatars, names
 from accounts.models import User
 from integrations.mail import queue_email
 from integrations.webhooks import emit
@@ -25,6 +26,9 @@ PROFILE_FIELDS = ("display_name", "bio", "location", "website", "signature")
 
 AVATAR_MAX_BYTES = 1024 * 1024
 AVATAR_MAX_SIDE = 1024
+# The largest upload request: the file plus multipart framing and form fields. Longer
+# requests are answered 413 from their Content-Length, before the body is read.
+AVATAR_REQUEST_MAX = AVATAR_MAX_BYTES + 64 * 1024
 # Pillow format name -> file extension. Anything else (SVG, TIFF, BMP, PSD...) is refused.
 AVATAR_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
 
@@ -81,40 +85,68 @@ def _check_avatar(upload: UploadedFile) -> tuple[Image.Image, str]:
     return image, image_format
 
 
-@transaction.atomic
-def avatar_set(*, user: User, upload: UploadedFile) -> User:
-    """Check that the upload really is a small PNG, JPEG, WebP or GIF image and store a
-    re-encoded copy: re-encoding drops metadata (camera, location) and anything appended to
-    the image data."""
-    if not (user.is_authenticated and user.is_active):
-        raise PermissionDenied("You must be signed in.")
-    image, image_format = _check_avatar(upload)
+def _delete_after_commit(user: User, names: list[str]) -> None:
+    """Remove replaced files once the new ones are committed (a rollback keeps them)."""
+    storage = user.avatar.storage
+
+    def delete() -> None:
+        for name in names:
+            storage.delete(name)
+
+    if names:
+        transaction.on_commit(delete)
+
+
+def _encoded(image: Image.Image, image_format: str) -> bytes:
     if image_format == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     out = io.BytesIO()
+    # Saved from pixels alone: no EXIF, ICC, comments or anything appended to the upload.
     image.save(out, format=image_format)
+    return out.getvalue()
+
+
+@transaction.atomic
+def avatar_set(*, user: User, upload: UploadedFile) -> User:
+    """Check that the upload really is a small PNG, JPEG, WebP or GIF image and store it cut
+    to the centre square and resized to each of accounts.avatars.SIZES, re-encoded: that
+    drops metadata (camera, location) and anything appended to the image data. A GIF keeps
+    its first frame."""
+    if not (user.is_authenticated and user.is_active):
+        raise PermissionDenied("You must be signed in.")
+    image, image_format = _check_avatar(upload)
+    image = avatars.upright(image)
+    # Pure work first: the row lock below only covers the writes.
+    files = {
+        field: _encoded(avatars.square(image, side), image_format)
+        for field, side in avatars.SIZES.items()
+    }
     user = User.objects.select_for_update().get(pk=user.pk)
-    old = user.avatar.name if user.avatar else None
-    user.avatar.save(
-        f"{user.pk}.{AVATAR_FORMATS[image_format]}", ContentFile(out.getvalue()), save=False
-    )
-    user.save(update_fields=["avatar"])
-    if old and old != user.avatar.name:
-        transaction.on_commit(lambda: user.avatar.storage.delete(old))
+    old = [getattr(user, field).name for field in files if getattr(user, field)]
+    extension = AVATAR_FORMATS[image_format]
+    # A new name on every upload: browsers and proxies may cache the old picture for long.
+    stem = f"{user.pk}-{secrets.token_hex(4)}"
+    for field, content in files.items():
+        getattr(user, field).save(
+            f"{stem}-{avatars.SIZES[field]}.{extension}", ContentFile(content), save=False
+        )
+    user.save(update_fields=list(files))
+    _delete_after_commit(user, old)
     return user
 
 
 @transaction.atomic
 def avatar_remove(*, user: User) -> User:
+    """Back to the generated default; the files go once the change commits."""
     if not (user.is_authenticated and user.is_active):
         raise PermissionDenied("You must be signed in.")
     user = User.objects.select_for_update().get(pk=user.pk)
-    if user.avatar:
-        old = user.avatar.name
-        storage = user.avatar.storage
-        user.avatar = ""
-        user.save(update_fields=["avatar"])
-        transaction.on_commit(lambda: storage.delete(old))
+    old = [getattr(user, field).name for field in avatars.SIZES if getattr(user, field)]
+    if old:
+        for field in avatars.SIZES:
+            setattr(user, field, "")
+        user.save(update_fields=list(avatars.SIZES))
+        _delete_after_commit(user, old)
     return user
 
 

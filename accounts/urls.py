@@ -12,6 +12,7 @@ urlpatterns = [
     path("activate/resend/", views.activation_resend, name="activation_resend"),
     path("activate/<str:uidb64>/<str:token>/", views.activate, name="activate"),
     path("profile/", views.profile_edit, name="profile_edit"),
+    path("profile/avatar/", views.avatar_edit, name="avatar"),
     path("u/<str:username>/", views.profile, name="profile"),
 ]
 

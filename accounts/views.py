@@ -7,10 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from accounts import hooks, services, signin
-from accounts.forms import ActivationResendForm, LoginForm, ProfileForm, SignupForm
+from accounts.forms import ActivationResendForm, AvatarForm, LoginForm, ProfileForm, SignupForm
 from accounts.models import User
+from core import throttles
 
 
 class LoginView(auth_views.LoginView):
@@ -114,6 +116,21 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     return render(request, "accounts/profile.html", context)
 
 
+def _profile_edit_page(
+    request: HttpRequest, *, form=None, avatar_errors: list[str] = (), status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "accounts/profile_edit.html",
+        {
+            "form": form or ProfileForm(instance=request.user),
+            "avatar_form": AvatarForm(),
+            "avatar_errors": avatar_errors,
+        },
+        status=status,
+    )
+
+
 @login_required
 def profile_edit(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
@@ -121,4 +138,45 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, "Profile saved.")
         return redirect(request.user)
-    return render(request, "accounts/profile_edit.html", {"form": form})
+    return _profile_edit_page(request, form=form)
+
+
+def _too_large(request: HttpRequest) -> HttpResponse:
+    message = f"A picture can be at most {services.AVATAR_MAX_BYTES // 1024} KB."
+    return _profile_edit_page(request, avatar_errors=[message], status=413)
+
+
+@login_required
+@require_POST
+def avatar_edit(request: HttpRequest) -> HttpResponse:
+    """Upload or remove the member's picture. A request longer than an upload may be is a
+    413 from its Content-Length alone (in production the proxy refuses bodies over 2 MB
+    before Django reads them: deploy/nginx)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > services.AVATAR_REQUEST_MAX:
+        return _too_large(request)
+    if "remove" in request.POST:
+        services.avatar_remove(user=request.user)
+        messages.success(request, "Picture removed: others now see your initial.")
+        return redirect("accounts:profile_edit")
+    form = AvatarForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _profile_edit_page(request, avatar_errors=form.errors["avatar"], status=400)
+    upload = form.cleaned_data["avatar"]
+    if upload.size > services.AVATAR_MAX_BYTES:
+        return _too_large(request)
+    wait = throttles.throttle_wait(request, (throttles.UploadUserThrottle,))
+    if wait is not None:
+        message = "You are changing your picture too often. Try again later."
+        response = _profile_edit_page(request, avatar_errors=[message], status=429)
+        response["Retry-After"] = str(int(wait) + 1)
+        return response
+    try:
+        services.avatar_set(user=request.user, upload=upload)
+    except ValidationError as exc:
+        return _profile_edit_page(request, avatar_errors=exc.messages, status=400)
+    messages.success(request, "Picture saved.")
+    return redirect("accounts:profile_edit")

@@ -17,13 +17,23 @@ class UserSummarySerializer(serializers.Serializer):
         read_only=True, help_text="Stoa staff (moderators, administrators): show a badge."
     )
 
-    @extend_schema_field(NULLABLE_URI)
-    def get_avatar(self, user: User) -> str | None:
-        if not user.avatar:
+    avatar_small = serializers.SerializerMethodField(
+        help_text="The same picture at 64x64 for lists; `avatar` is 192x192."
+    )
+
+    def _url(self, picture) -> str | None:
+        if not picture:
             return None
         request = self.context.get("request")
-        url = user.avatar.url
-        return request.build_absolute_uri(url) if request is not None else url
+        return request.build_absolute_uri(picture.url) if request is not None else picture.url
+
+    @extend_schema_field(NULLABLE_URI)
+    def get_avatar(self, user: User) -> str | None:
+        return self._url(user.avatar)
+
+    @extend_schema_field(NULLABLE_URI)
+    def get_avatar_small(self, user: User) -> str | None:
+        return self._url(user.avatar_small)
 
 
 class LoginSerializer(serializers.Serializer):

@@ -24,7 +24,6 @@ from core.api.conditional import ConditionalGetMixin
 from core.api.exceptions import RequestTooLarge
 
 # Multipart overhead on top of the image itself.
-AVATAR_REQUEST_MAX = services.AVATAR_MAX_BYTES + 64 * 1024
 
 
 @extend_schema(
@@ -158,7 +157,7 @@ class AvatarParser(parsers.MultiPartParser):
             length = int(request.META.get("CONTENT_LENGTH") or 0) if request else 0
         except ValueError:
             length = 0
-        if length > AVATAR_REQUEST_MAX:
+        if length > services.AVATAR_REQUEST_MAX:
             raise RequestTooLarge("An avatar can be at most 1 MB.")
         return super().parse(stream, media_type, parser_context)
 
