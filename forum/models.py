@@ -13,6 +13,9 @@ class Category(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     position = models.PositiveIntegerField(default=0, help_text="Lower comes first.")
+    # Kept by forum.services (thread_create, thread_move) under F() updates, so the index
+    # never counts threads; `manage.py recount` checks it.
+    thread_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["position", "name"]

@@ -10,6 +10,7 @@ batches (`rescan_posts`), unless the caller skips it and says so.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +18,7 @@ from html import escape
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -295,6 +297,7 @@ def build(shape: Shape, *, progress: Callable[[int], None] | None = None) -> dic
         post_id0 = _reserve_ids(Post, shape.posts)
         quote_id0 = _reserve_ids(Quote, shape.posts // 10 + 1)
         post_count = {u.pk: 0 for u in members}
+        category_threads: Counter[int] = Counter()
         next_post = post_id0
         next_quote = quote_id0
         search_rows: list[search._Row] = []
@@ -398,6 +401,7 @@ def build(shape: Shape, *, progress: Callable[[int], None] | None = None) -> dic
                 )
                 post_count[writer.pk] += 1
                 previous = (post_pk, writer, paragraphs[0])
+            category_threads[category.pk] += 1
             thread_rows.append(
                 {
                     "id": thread_pk,
@@ -425,6 +429,8 @@ def build(shape: Shape, *, progress: Callable[[int], None] | None = None) -> dic
         for pk, n in post_count.items():
             if n:
                 User.objects.filter(pk=pk).update(post_count=n)
+        for category, n in category_threads.items():
+            Category.objects.filter(pk=category).update(thread_count=F("thread_count") + n)
         written["threads"] = len(counts)
         written["posts"] = shape.posts
     search.after_bulk_write()

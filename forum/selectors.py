@@ -8,7 +8,6 @@ from datetime import datetime
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     BooleanField,
-    Count,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -28,7 +27,7 @@ from forum.revisions import DiffLine, line_diff
 
 
 def category_list() -> QuerySet[Category]:
-    return Category.objects.annotate(thread_total=Count("threads"))
+    return Category.objects.all()
 
 
 def thread_list(

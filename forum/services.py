@@ -196,6 +196,7 @@ def _new_thread(*, category: Category, title: str, author: User, created) -> Thr
     )
     thread.full_clean(exclude=["category", "author"])
     thread.save()
+    Category.objects.filter(pk=category.pk).update(thread_count=F("thread_count") + 1)
     return thread
 
 
@@ -336,10 +337,13 @@ def _moderated_thread_update(*, actor: User, thread: Thread, action: str, **chan
     policy.check_moderator(actor)
     thread = _lock_thread(thread)
     before = _snapshot(thread)
+    moved_from = thread.category_id
     for field, value in changes.items():
         setattr(thread, field, value)
     thread.save(update_fields=list(changes))
-    if "category" in changes:
+    if "category" in changes and thread.category_id != moved_from:
+        Category.objects.filter(pk=moved_from).update(thread_count=F("thread_count") - 1)
+        Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") + 1)
         search.thread_changed(thread=thread)
     _audit(actor=actor, action=action, obj=thread, before=before)
     return thread

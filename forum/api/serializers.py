@@ -24,7 +24,7 @@ def _viewer(serializer: serializers.Serializer):
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    thread_count = serializers.IntegerField(source="thread_total", read_only=True)
+    thread_count = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Category

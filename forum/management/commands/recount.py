@@ -1,4 +1,5 @@
-"""Check (and with --fix, repair) the denormalised counters against the rows they count."""
+"""Check (and with --fix, repair) the denormalised counters against the rows they count:
+posts per thread and per member, threads per category."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from forum import pagecache
-from forum.models import Post, Thread
+from forum.models import Category, Post, Thread
 
 
 def _visible_count(**outer):
@@ -44,6 +45,21 @@ def user_mismatches():
     )
 
 
+def category_mismatches():
+    counts = (
+        Thread.objects.filter(category=OuterRef("pk"))
+        .order_by()
+        .values("category")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        Category.objects.annotate(real_count=Coalesce(Subquery(counts), 0))
+        .exclude(thread_count=F("real_count"))
+        .values_list("pk", "thread_count", "real_count")
+    )
+
+
 class Command(BaseCommand):
     help = "Compare thread and member post counters with the posts; --fix repairs them."
 
@@ -53,22 +69,30 @@ class Command(BaseCommand):
     def handle(self, *args, fix: bool, **options):
         threads = list(thread_mismatches())
         users = list(user_mismatches())
+        categories = list(category_mismatches())
         for pk, stored, real, last, real_last in threads:
             self.stdout.write(
                 f"thread {pk}: post_count {stored} != {real} or last {last} != {real_last}"
             )
         for pk, stored, real in users:
             self.stdout.write(f"user {pk}: post_count {stored} != {real}")
-        if fix and (threads or users):
+        for pk, stored, real in categories:
+            self.stdout.write(f"category {pk}: thread_count {stored} != {real}")
+        wrong = bool(threads or users or categories)
+        if fix and wrong:
             with transaction.atomic():
                 for pk, _, real, _, real_last in threads:
                     Thread.objects.filter(pk=pk).update(post_count=real, last_number=real_last)
                 for pk, _, real in users:
                     User.objects.filter(pk=pk).update(post_count=real)
+                for pk, _, real in categories:
+                    Category.objects.filter(pk=pk).update(thread_count=real)
                 pagecache.content_changed()
-        verdict = "fixed" if fix and (threads or users) else "found"
+        verdict = "fixed" if fix and wrong else "found"
         self.stdout.write(
             f"{len(threads)} thread and {len(users)} member counters wrong ({verdict})."
         )
-        if (threads or users) and not fix:
+        if categories:
+            self.stdout.write(f"{len(categories)} category counters wrong ({verdict}).")
+        if wrong and not fix:
             raise SystemExit(1)
