@@ -135,3 +135,13 @@ class SubscriptionForm(forms.Form):
             (Subscription.Level.MUTED, "Mute"),
         ]
     )
+
+
+class ThreadMoveForm(forms.Form):
+    """A moderator moves a thread to another category (from the thread page)."""
+
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.order_by("position", "name"),
+        label="Move to",
+        empty_label=None,
+    )

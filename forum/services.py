@@ -334,8 +334,12 @@ def post_restore(*, actor: User, post: Post) -> Post:
 
 
 def _moderated_thread_update(*, actor: User, thread: Thread, action: str, **changes) -> Thread:
+    """Apply a moderator's change to a thread and audit it; a change that changes nothing
+    (locking a locked thread) is neither written nor recorded."""
     policy.check_moderator(actor)
     thread = _lock_thread(thread)
+    if all(getattr(thread, field) == value for field, value in changes.items()):
+        return thread
     before = _snapshot(thread)
     moved_from = thread.category_id
     for field, value in changes.items():

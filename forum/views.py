@@ -22,6 +22,7 @@ from forum.forms import (
     SearchForm,
     SubscriptionForm,
     ThreadForm,
+    ThreadMoveForm,
     ThreadTitleForm,
     add_service_errors,
 )
@@ -123,6 +124,12 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
             "page": page,
             "form": PostForm(),
             "thread_caps": policy.thread_capabilities(request.user, thread),
+            # The in-thread tools (lock, pin, move) are for moderators only.
+            "move_form": (
+                ThreadMoveForm(initial={"category": thread.category_id})
+                if policy.can_moderate(user)
+                else None
+            ),
             "subscription": (
                 selectors.subscription_level(thread=thread, user=user)
                 if policy.can_follow(user)
@@ -355,6 +362,58 @@ def post_restore(request: HttpRequest, pk: int) -> HttpResponse:
     services.post_restore(actor=request.user, post=post)
     messages.success(request, "The post is restored.")
     return redirect(post)
+
+
+# In-thread tools for moderators: each posts to a forum service (checked by forum.policy,
+# audited there); a change that would change nothing says so and records nothing.
+
+
+def _moderate_thread(request: HttpRequest, pk: int, *, field: str, service, done: tuple[str, str]):
+    thread = get_object_or_404(Thread, pk=pk)
+    if not policy.can_moderate(request.user):
+        raise PermissionDenied("Only moderators can do this.")
+    wanted = request.POST.get(field) == "1"
+    if getattr(thread, f"is_{field}") == wanted:
+        messages.info(request, f"Nothing to change: the thread is {done[wanted]} already.")
+    else:
+        service(actor=request.user, thread=thread, **{field: wanted})
+        messages.success(request, f"The thread is {done[wanted]}.")
+    return redirect(thread)
+
+
+@login_required
+@require_POST
+def thread_lock(request: HttpRequest, pk: int) -> HttpResponse:
+    return _moderate_thread(
+        request, pk, field="locked", service=services.thread_lock, done=("open", "locked")
+    )
+
+
+@login_required
+@require_POST
+def thread_pin(request: HttpRequest, pk: int) -> HttpResponse:
+    return _moderate_thread(
+        request, pk, field="pinned", service=services.thread_pin, done=("unpinned", "pinned")
+    )
+
+
+@login_required
+@require_POST
+def thread_move(request: HttpRequest, pk: int) -> HttpResponse:
+    thread = get_object_or_404(Thread.objects.select_related("category"), pk=pk)
+    if not policy.can_moderate(request.user):
+        raise PermissionDenied("Only moderators can do this.")
+    form = ThreadMoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a category to move the thread to.")
+        return redirect(thread)
+    category = form.cleaned_data["category"]
+    if category.pk == thread.category_id:
+        messages.info(request, f"Nothing to change: the thread is in {category.name} already.")
+    else:
+        thread = services.thread_move(actor=request.user, thread=thread, category=category)
+        messages.success(request, f"The thread is moved to {category.name}.")
+    return redirect(thread)
 
 
 def post_history(request: HttpRequest, pk: int) -> HttpResponse:

@@ -30,6 +30,7 @@ from django.utils.text import Truncator
 from accounts.models import Sanction, User
 from forum import policy
 from forum import services as forum_services
+from forum.models import Post
 from integrations.admin import BatchJobAdmin
 from moderation import highlight, rescans, sanctions, selectors, services, tasks
 from moderation.models import (
@@ -336,7 +337,9 @@ class ModerationActionsMixin:
             title=title,
         )
 
-    @admin.action(description="Reports: hide the post (content hidden)", permissions=["change"])
+    @admin.action(
+        description="Reports: content hidden (takes the post down)", permissions=["change"]
+    )
     def reports_hidden(self, request, queryset):
         return self._resolve(
             request, queryset, Report.Outcome.HIDDEN, "Hide these posts and resolve their reports"
@@ -480,6 +483,11 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.undo_view),
                 name="moderation_review_undo",
             ),
+            path(
+                "post/<int:post_id>/",
+                self.admin_site.admin_view(self.for_post_view),
+                name="moderation_review_for_post",
+            ),
             *super().get_urls(),
         ]
 
@@ -523,6 +531,18 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
         if obj.reason == Review.Reason.LANGUAGE:
             return f"{obj.get_reason_display()} ({obj.language})"
         return obj.get_reason_display() if obj.reason else ""
+
+    def for_post_view(self, request, post_id: int):
+        """The thread page's "Open in review queue": the post's review, or, for a post never
+        screened, the queue searched for it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        review = Review.objects.filter(post_id=post_id).only("pk").first()
+        if review is None:
+            post = get_object_or_404(Post.objects.select_related("thread"), pk=post_id)
+            self.message_user(request, f"{post} has no review yet.", messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:moderation_review_changelist"))
+        return HttpResponseRedirect(reverse("admin:moderation_review_change", args=[review.pk]))
 
     def undo_view(self, request, pk: int):
         """Undo the post's latest decision (POST only), then back to the review's page."""

@@ -156,3 +156,32 @@ def test_suspend_refuses_posting_on_the_page_and_the_api_then_lift(open_page, fo
     member.reload()
     expect(member.locator("section.reply")).to_have_count(1)
     assert api.post(url, {"body": "Back, and sorry"}, format="json").status_code == 201
+
+
+def test_in_thread_tools_lock_pin_move_and_open_the_review(open_page, forum, axe_scan):
+    thread = forum["urgent"].thread
+    elsewhere = CategoryFactory(name="Cycling", slug="cycling")
+    page = open_page(user=forum["moderator"])
+    page.goto(thread.get_absolute_url())
+    axe_scan(page)
+    page.get_by_role("button", name="Lock thread").click()
+    expect(page.get_by_text("The thread is locked.")).to_be_visible()
+    page.get_by_role("button", name="Pin thread").click()
+    expect(page.get_by_text("The thread is pinned.")).to_be_visible()
+    page.get_by_label("Move to").select_option(label="Cycling")
+    page.get_by_role("button", name="Move thread").click()
+    expect(page.get_by_text("The thread is moved to Cycling.")).to_be_visible()
+    thread.refresh_from_db()
+    assert thread.is_locked and thread.is_pinned and thread.category == elsewhere
+    assert [row.action for row in AuditLog.objects.filter(actor=forum["moderator"])] == [
+        "thread.move",
+        "thread.pin",
+        "thread.lock",
+    ]
+    # The member reading it sees a locked thread and none of the tools.
+    reader = open_page(user=forum["alice"])
+    reader.goto(thread.get_absolute_url())
+    expect(reader.get_by_text("This thread is locked.")).to_be_visible()
+    expect(reader.get_by_role("button", name="Unlock thread")).to_have_count(0)
+    page.get_by_role("link", name="Open in review queue post #1").click()
+    expect(page).to_have_url(re.compile(rf"/admin/moderation/review/{forum['urgent'].review.pk}/"))
