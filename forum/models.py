@@ -43,10 +43,14 @@ class Thread(models.Model):
     last_number = models.PositiveIntegerField(default=0)
     is_pinned = models.BooleanField(default=False)
     is_locked = models.BooleanField(default=False)
+    # The change key of the last write that changed what a reader sees of the thread
+    # (forum.changes): the sync feed lists threads and posts in this order.
+    changed = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-is_pinned", "-last_activity", "-id"]
         indexes = [
+            models.Index(fields=["changed", "id"], name="forum_thread_changed_idx"),
             models.Index(
                 fields=["category", "-is_pinned", "-last_activity", "-id"],
                 name="forum_thread_listing_idx",
@@ -92,6 +96,8 @@ class Post(models.Model):
         blank=True,
         related_name="+",
     )
+    # As Thread.changed: bumped by edits, state changes, notices and changes of quoted posts.
+    changed = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["thread_id", "number"]
@@ -104,6 +110,7 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["author", "-created"], name="forum_post_author_idx"),
             models.Index(fields=["-created"], name="forum_post_created_idx"),
+            models.Index(fields=["changed", "id"], name="forum_post_changed_idx"),
         ]
 
     def __str__(self) -> str:
@@ -115,6 +122,20 @@ class Post(models.Model):
     @property
     def is_visible(self) -> bool:
         return self.state == self.State.VISIBLE
+
+
+class ChangeClock(models.Model):
+    """One row: the last change key handed out (forum.changes.touch).
+
+    Taking the next key locks this row until the transaction ends, so keys are handed out in
+    commit order: once a reader has seen key n, no transaction can still commit a smaller one.
+    A sequence would not do: a transaction that took key 5 may commit after one that took 6.
+    """
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"change {self.value}"
 
 
 class PostRevision(models.Model):

@@ -250,3 +250,77 @@ def notification_unread_count(*, user: AnyUser) -> int:
     if not policy.is_member(user):
         return 0
     return notification_list(user=user).filter(read__isnull=True).count()
+
+
+# The sync feed: threads and posts in the order of their change keys (forum.changes). Rows
+# touched by one write share a key, so a position is (key, kind, id), kind 0 for threads and
+# 1 for posts: a total order that a cursor can resume from without skipping or repeating.
+FEED_KINDS = ("thread", "post")
+
+
+@dataclass(frozen=True, order=True)
+class FeedPosition:
+    changed: int
+    kind: int
+    id: int
+
+    def token(self) -> str:
+        return f"{self.changed}.{self.kind}.{self.id}"
+
+    @classmethod
+    def parse(cls, token: str) -> FeedPosition:
+        """The position a `token()` names; ValueError for anything else."""
+        parts = token.split(".")
+        if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
+            raise ValueError(token)
+        changed, kind, pk = (int(p) for p in parts)
+        if kind >= len(FEED_KINDS) or max(changed, pk) >= 2**63:
+            raise ValueError(token)
+        return cls(changed, kind, pk)
+
+
+@dataclass
+class FeedPage:
+    """One page of the sync feed: (kind, object) pairs oldest change first, the position of
+    the last one (or the position asked for, when nothing changed since) and whether more
+    changes are waiting."""
+
+    items: list[tuple[str, Thread | Post]]
+    position: FeedPosition | None
+    has_more: bool
+
+
+def _after(position: FeedPosition | None, kind: int) -> Q:
+    if position is None:
+        return Q()
+    later = Q(changed__gt=position.changed)
+    if kind > position.kind:
+        return later | Q(changed=position.changed)
+    if kind == position.kind:
+        return later | Q(changed=position.changed, pk__gt=position.id)
+    return later
+
+
+def change_feed(
+    *,
+    threads: QuerySet[Thread],
+    posts: QuerySet[Post],
+    after: FeedPosition | None,
+    limit: int,
+) -> FeedPage:
+    """What changed after `after` among `threads` and `posts` (querysets that already carry
+    what their payloads show). Every post is listed, readable or not: a post the viewer may
+    no longer read is listed as its placeholder, the tombstone a client replaces its copy
+    with."""
+    found = [
+        (FeedPosition(obj.changed, kind, obj.pk), obj)
+        for kind, qs in enumerate((threads, posts))
+        for obj in qs.filter(_after(after, kind)).order_by("changed", "pk")[: limit + 1]
+    ]
+    found.sort(key=lambda item: item[0])
+    page = found[:limit]
+    return FeedPage(
+        items=[(FEED_KINDS[position.kind], obj) for position, obj in page],
+        position=page[-1][0] if page else after,
+        has_more=len(found) > limit,
+    )

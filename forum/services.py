@@ -20,7 +20,7 @@ from django.utils.text import slugify
 from accounts import names
 from accounts.models import User
 from core import snapshots
-from forum import events, hooks, policy, search
+from forum import changes, events, hooks, policy, search
 from forum import tasks as forum_tasks
 from forum.content import check_post_content, is_replaying_history, post_content_sync
 from forum.markup import render_markdown
@@ -167,6 +167,7 @@ def _create_post(
     # A member's own post never makes the thread unread for them.
     _read_advance(user=author, thread=thread, number=number)
     _after_post_write(post=post, created=True)
+    changes.touch(threads=[thread.pk], posts=[post.pk])
     return post
 
 
@@ -257,6 +258,8 @@ def post_edit(*, editor: User, post: Post, body: str) -> Post:
     post.edit_count += 1
     post.save(update_fields=["source", "html", "edited", "edited_by", "edit_count", "called_out"])
     _after_post_write(post=post, created=False)
+    # Posts quoting this one show it as edited since.
+    changes.touch(posts=[post.pk], quoting=[post.pk])
     events.post_edited(post)
     if editor.pk != post.author_id:
         _audit(
@@ -283,6 +286,8 @@ def _set_state(*, post: Post, actor: User, state: str) -> Post:
         User.objects.filter(pk=post.author_id).update(post_count=F("post_count") + delta)
         # Hidden and deleted posts leave the search index; restored ones come back.
         search.post_changed(post=post)
+    # The thread's counts change, and quotes of the post show its new state.
+    changes.touch(threads=[post.thread_id], posts=[post.pk], quoting=[post.pk])
     return post
 
 
@@ -333,23 +338,25 @@ def post_restore(*, actor: User, post: Post) -> Post:
     return post
 
 
-def _moderated_thread_update(*, actor: User, thread: Thread, action: str, **changes) -> Thread:
+def _moderated_thread_update(*, actor: User, thread: Thread, action: str, **fields) -> Thread:
     """Apply a moderator's change to a thread and audit it; a change that changes nothing
     (locking a locked thread) is neither written nor recorded."""
     policy.check_moderator(actor)
     thread = _lock_thread(thread)
-    if all(getattr(thread, field) == value for field, value in changes.items()):
+    if all(getattr(thread, field) == value for field, value in fields.items()):
         return thread
     before = _snapshot(thread)
     moved_from = thread.category_id
-    for field, value in changes.items():
+    for field, value in fields.items():
         setattr(thread, field, value)
-    thread.save(update_fields=list(changes))
-    if "category" in changes and thread.category_id != moved_from:
+    thread.save(update_fields=list(fields))
+    if "category" in fields and thread.category_id != moved_from:
         Category.objects.filter(pk=moved_from).update(thread_count=F("thread_count") - 1)
         Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") + 1)
         search.thread_changed(thread=thread)
     _audit(actor=actor, action=action, obj=thread, before=before)
+    # Locking changes what a reader may do with each post (reply, quote): they change too.
+    changes.touch(threads=[thread.pk], posts_of=[thread.pk] if "is_locked" in fields else [])
     return thread
 
 
@@ -388,6 +395,7 @@ def thread_edit_title(*, actor: User, thread: Thread, title: str) -> Thread:
         hooks.screen_thread_title(thread=thread)
     if actor.pk != thread.author_id:
         _audit(actor=actor, action="thread.rename", obj=thread, before=before)
+    changes.touch(threads=[thread.pk])
     return thread
 
 

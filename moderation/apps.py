@@ -1,4 +1,14 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
+
+
+def _notice_written(sender, instance, **kwargs) -> None:
+    # A notice is part of its post's payload: every write of one (the detector, reviews, a
+    # moderator's hand, the admin, an undo) gives the post a new change key for the sync feed.
+    # A signal, because notices are saved in a dozen places and a missed one is a stale cache.
+    from forum import changes
+
+    changes.touch(posts=[instance.post_id])
 
 
 class ModerationConfig(AppConfig):
@@ -25,3 +35,5 @@ class ModerationConfig(AppConfig):
         hooks.post_action_templates.register("moderation/_post_actions.html")
         # Notices are part of the thread pages readers see.
         pagecache.watch(Notice)
+        post_save.connect(_notice_written, sender=Notice, dispatch_uid="notice_changes")
+        post_delete.connect(_notice_written, sender=Notice, dispatch_uid="notice_changes_delete")

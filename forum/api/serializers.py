@@ -18,6 +18,12 @@ BODY_INPUT_MAX = settings.STOA["POST_MAX_LENGTH"] * 2
 TITLE_INPUT_MAX = settings.STOA["TITLE_MAX_LENGTH"] * 4
 
 
+CHANGED_HELP = (
+    "Change key of the last write that changed this payload (for every viewer); grows in "
+    "commit order. The order of GET /api/v1/changes/."
+)
+
+
 def _viewer(serializer: serializers.Serializer):
     request = serializer.context.get("request")
     return request.user if request is not None else None
@@ -71,8 +77,10 @@ class ThreadSerializer(serializers.ModelSerializer):
             "last_read_number",
             "is_subscribed",
             "permissions",
+            "changed",
         ]
         read_only_fields = fields
+        extra_kwargs = {"changed": {"help_text": CHANGED_HELP}}
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_unread_count(self, thread: Thread) -> int | None:
@@ -178,6 +186,7 @@ class PostSerializer(serializers.Serializer):
     quotes = QuoteStateSerializer(many=True, allow_null=True)
     notices = PostNoticeSerializer(many=True, allow_null=True)
     permissions = PostPermissionsSerializer()
+    changed = serializers.IntegerField(help_text=CHANGED_HELP)
 
     def to_representation(self, post: Post) -> dict:
         user = _viewer(self)
@@ -198,6 +207,7 @@ class PostSerializer(serializers.Serializer):
             "quotes": None,
             "notices": None,
             "permissions": perms,
+            "changed": post.changed,
         }
         if not caps.can_view:
             return data
@@ -317,3 +327,46 @@ class NotificationsReadSerializer(serializers.Serializer):
 
 class CountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
+
+
+class ChangeFeedQuerySerializer(serializers.Serializer):
+    after = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="`next_cursor` of the previous page; absent for everything from the start.",
+    )
+    thread = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Only this thread's changes."
+    )
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
+
+    def validate_after(self, value: str):
+        from forum.selectors import FeedPosition
+
+        try:
+            return FeedPosition.parse(value)
+        except ValueError:
+            raise serializers.ValidationError(
+                "Not a cursor this feed gave out.", code="invalid_cursor"
+            ) from None
+
+
+class ChangeSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["thread", "post"])
+    id = serializers.IntegerField()
+    thread = ThreadSerializer(allow_null=True, help_text="The thread now, when kind is thread.")
+    post = PostSerializer(
+        allow_null=True,
+        help_text="The post now, when kind is post: a placeholder (tombstone) when the viewer "
+        "may no longer read it.",
+    )
+
+
+class ChangeFeedSerializer(serializers.Serializer):
+    results = ChangeSerializer(many=True)
+    next_cursor = serializers.CharField(
+        allow_null=True,
+        help_text="Pass as `after` to continue; keep it to sync later. Null only when the "
+        "forum has no threads yet and no `after` was given.",
+    )
+    has_more = serializers.BooleanField(help_text="More changes wait: ask again at once.")

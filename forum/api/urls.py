@@ -22,6 +22,7 @@ urlpatterns = [
     path("posts/<int:pk>/revisions/", views.PostRevisionsView.as_view(), name="post_revisions"),
     path("posts/<int:pk>/quote/", views.PostQuoteView.as_view(), name="post_quote"),
     path("search/", views.SearchView.as_view(), name="search"),
+    path("changes/", views.ChangeFeedView.as_view(), name="changes"),
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path(
         "notifications/unread-count/",

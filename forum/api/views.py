@@ -464,3 +464,55 @@ class NotificationMarkReadView(APIView):
         ids = None if data.validated_data.get("all") else data.validated_data["ids"]
         services.notifications_mark_read(user=request.user, ids=ids)
         return Response({"count": _unread_notifications(request.user)})
+
+
+@extend_schema(
+    summary="What changed since the last sync",
+    description=(
+        "Threads and posts in the order of their last change: new posts, edits, deletions, "
+        "hides, restores, renames, moves, locks, pins and notices added or removed. Each "
+        "entry is the object as the viewer sees it now; a post the viewer may no longer read "
+        "comes as its placeholder. Store `next_cursor` and pass it as `after`: no change is "
+        "ever missed, since change keys become visible in commit order."
+    ),
+    parameters=[serializers.ChangeFeedQuerySerializer],
+    responses=serializers.ChangeFeedSerializer,
+)
+class ChangeFeedView(ConditionalGetMixin, APIView):
+    def get(self, request):
+        # A plain dict: DRF reads an empty form value as "absent", and `?after=` must be a 400.
+        query = serializers.ChangeFeedQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        threads = thread_queryset(request.user)
+        posts = selectors.post_queryset()
+        if "thread" in query.validated_data:
+            threads = threads.filter(pk=query.validated_data["thread"])
+            posts = posts.filter(thread_id=query.validated_data["thread"])
+        page = selectors.change_feed(
+            threads=threads,
+            posts=posts,
+            after=query.validated_data.get("after"),
+            limit=query.validated_data["page_size"],
+        )
+        context = {"request": request}
+        results = []
+        for kind, obj in page.items:
+            results.append(
+                {
+                    "kind": kind,
+                    "id": obj.pk,
+                    "thread": serializers.ThreadSerializer(obj, context=context).data
+                    if kind == "thread"
+                    else None,
+                    "post": serializers.PostSerializer(obj, context=context).data
+                    if kind == "post"
+                    else None,
+                }
+            )
+        return Response(
+            {
+                "results": results,
+                "next_cursor": page.position.token() if page.position else None,
+                "has_more": page.has_more,
+            }
+        )
