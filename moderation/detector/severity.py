@@ -112,7 +112,10 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         "severe pain after a fall or accident",
         re.compile(
             r"\b(?:severe|excruciating|unbearable|intense|extreme|worst) (?:\w+ )?(?:pain|agony)\b"
-            r"|\bcan(?:'t|not) (?:walk|stand|move|put (?:any )?weight)"
+            r"|\bpain (?:is|was|got|gets|has been) (?:so |really |very |pretty )?(?:severe|excruciating|unbearable|intense|extreme)\b"  # noqa: E501
+            r"|\bcan(?:'t|not) (?:really )?(?:walk|stand|move|put (?:any )?weight|bear (?:any )?weight|grip)"  # noqa: E501
+            # A deformed limb after a fall is a fracture or a dislocation until shown otherwise.
+            r"|\bbent the wrong way\b|\b(?:looks|is|was) (?:all |really |very |badly |visibly )?(?:deformed|crooked)\b|\bbone (?:is )?sticking out\b"  # noqa: E501
             r"|\bhurts? (?:like hell|so much)|\b(?:[89]|10) ?/ ?10\b|\bin (?:a lot of|so much) pain"
             r"|\b(?:crying|cries|cried|screaming) (?:out )?(?:in|with) pain|\breally painful\b"
         ),

@@ -35,6 +35,9 @@ def flags(text: str) -> list[str]:
         # The risk of an injury, not self-harm.
         "two weeks to the race, do I risk hurting myself if I try the 20 miler?",
         "how do I deadlift without hurting myself?",
+        # Severe pain with no fall or accident, and a fall with no severe pain.
+        "the pain is severe in my shin on every run, is it a stress fracture?",
+        "fell off the bike last year, is my crooked posture from that?",
     ],
 )
 def test_red_flag_words_out_of_context_are_not_urgent(text):
@@ -60,6 +63,9 @@ def test_red_flag_words_out_of_context_are_not_urgent(text):
         ("asthmatic with covid, having harder-than-usual breathing moments", "breathing"),
         ("I keep wanting to hurt myself after bad races", "suicidal"),
         ("my legs went numb and tingling after the fall", "limb_numbness"),
+        ("came off the bike and my wrist is swollen, the pain is severe", "severe_pain_after_fall"),
+        ("crashed at the crit and my wrist is bent the wrong way", "severe_pain_after_fall"),
+        ("landed on my hand off the boulder and I can't really grip", "severe_pain_after_fall"),
     ],
 )
 def test_reworded_red_flags_are_found(text, flag):
