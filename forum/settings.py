@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "forum.context_processors.notifications",
                 "moderation.context_processors.member_sanctions",
+                "moderation.context_processors.notices",
             ],
         },
     },
@@ -252,6 +253,9 @@ STOA = {
     # (the on-duty rota's mailbox, say); SITE_URL makes the e-mail's link absolute.
     "MODERATION_ALERT_EMAILS": env.list("MODERATION_ALERT_EMAILS", default=[]),
     "SITE_URL": env.str("SITE_URL", default=""),
+    # Shown with every urgent notice: where someone with suicidal thoughts gets help now, in
+    # the deployment's country, e.g. "Thinking about suicide? Call or text 988 (US), any time."
+    "CRISIS_LINE": env.str("CRISIS_LINE", default=""),
     # Search: a common query is ranked over its newest SEARCH_RANK_WINDOW matches (see
     # forum/search.py); no search statement runs longer than SEARCH_TIMEOUT_MS.
     "SEARCH_RANK_WINDOW": env.int("SEARCH_RANK_WINDOW", default=1000),

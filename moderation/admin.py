@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -981,19 +982,60 @@ class AuditedSettingsAdmin(admin.ModelAdmin):
             self.delete_model(request, obj)
 
 
+def notice_preview(severity: str, text: str) -> str:
+    """A notice as members will read it (the thread page's own template, autoescaped: safe to
+    show as is), unconfirmed, with the crisis line urgent notices carry."""
+    notice = Notice(severity=severity, text=text, confirmed=False)
+    return render_to_string(
+        "moderation/_notice.html",
+        {"notice": notice, "crisis_line": settings.STOA["CRISIS_LINE"]},
+    )
+
+
 @admin.register(NoticeTemplate)
 class NoticeTemplateAdmin(AuditedSettingsAdmin):
     """Administrators' wording of the notice. New notices use it; existing ones keep theirs."""
 
     list_display = ("severity", "text", "updated")
     audit_fields = ("severity", "text")
+    readonly_fields = ("preview",)
+
+    class Media:
+        css = {"all": ["moderation/admin.css"]}
+
+    @admin.display(description="how members read it (saved text)")
+    def preview(self, obj):
+        if obj.pk is None:
+            return "Save to see the preview."
+        return notice_preview(obj.severity, obj.text)
 
 
 @admin.register(CategorySettings)
 class CategorySettingsAdmin(AuditedSettingsAdmin):
-    list_display = ("category", "notices_enabled", "threshold")
+    list_display = ("category", "notices_enabled", "threshold", "own_wording")
     list_select_related = ("category",)
-    audit_fields = ("category", "notices_enabled", "threshold")
+    audit_fields = ("category", "notices_enabled", "threshold", "advice_text", "urgent_text")
+    readonly_fields = ("preview",)
+
+    class Media:
+        css = {"all": ["moderation/admin.css"]}
+
+    @admin.display(description="own wording", boolean=True)
+    def own_wording(self, obj):
+        return bool(obj.advice_text or obj.urgent_text)
+
+    @admin.display(description="how members read its notices (saved text)")
+    def preview(self, obj):
+        if obj.pk is None:
+            return "Save to see the preview."
+        return format_html_join(
+            "",
+            "{}",
+            (
+                (notice_preview(s, services.notice_text(s, category_settings=obj)),)
+                for s in services.NOTICE_SEVERITIES
+            ),
+        )
 
 
 class SanctionAddForm(forms.ModelForm):

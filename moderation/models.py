@@ -42,6 +42,14 @@ class CategorySettings(models.Model):
     notices_enabled = models.BooleanField(default=True)
     # None: the detector's own threshold. Higher: fewer automatic notices in this category.
     threshold = models.FloatField(null=True, blank=True)
+    # The category's own wording of new notices (empty: the administrators' notice templates),
+    # e.g. a running category's "talk to a sports physiotherapist".
+    advice_text = models.TextField(
+        blank=True, max_length=2000, help_text="Empty: the advice notice template."
+    )
+    urgent_text = models.TextField(
+        blank=True, max_length=2000, help_text="Empty: the urgent notice template."
+    )
 
     class Meta:
         verbose_name = "category moderation settings"
@@ -56,6 +64,11 @@ class CategorySettings(models.Model):
 
     def __str__(self) -> str:
         return f"Moderation of {self.category}"
+
+    def notice_text(self, severity: str) -> str:
+        return {Severity.ADVICE: self.advice_text, Severity.URGENT: self.urgent_text}.get(
+            severity, ""
+        )
 
 
 class Review(models.Model):

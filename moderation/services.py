@@ -59,10 +59,20 @@ NOTICE_TEXT_MAX_LENGTH = 2000
 DECIDED = (Review.Status.CONFIRMED, Review.Status.DISMISSED)
 
 
-def notice_text(severity: str) -> str:
-    """The administrators' text for a severity, or the built-in default if they deleted it."""
+def notice_text(severity: str, *, category_settings: CategorySettings | None = None) -> str:
+    """The wording of a new notice: the category's own line for the severity when its
+    administrators wrote one, else the administrators' template, else the built-in default."""
+    if category_settings is not None:
+        own = category_settings.notice_text(severity)
+        if own:
+            return own
     template = NoticeTemplate.objects.filter(severity=severity).first()
     return template.text if template else DEFAULT_NOTICE_TEXT[Severity(severity)]
+
+
+def _wordings(severity: str, category_settings: CategorySettings | None) -> set[str]:
+    """Every automatic wording of a severity: a notice worded so was not reworded by hand."""
+    return {notice_text(severity), notice_text(severity, category_settings=category_settings)}
 
 
 # --- Audit ---------------------------------------------------------------------------------
@@ -221,20 +231,20 @@ def _apply_detection(
             live = Notice.objects.create(
                 post=post,
                 severity=review.severity,
-                text=notice_text(review.severity),
+                text=notice_text(review.severity, category_settings=category_settings),
                 origin=Notice.Origin.DETECTOR,
                 # An edit of a confirmed post keeps the decision for the new notice too.
                 confirmed=review.status == Review.Status.CONFIRMED,
             )
         elif live.severity != review.severity and not live.confirmed:
             live.severity = review.severity
-            live.text = notice_text(review.severity)
+            live.text = notice_text(review.severity, category_settings=category_settings)
             live.save(update_fields=["severity", "text"])
         elif live.severity == Severity.ADVICE and review.severity == Severity.URGENT:
             # A confirmed notice is never withdrawn or softened, but red-flag signs added by an
             # edit raise it to urgent; a moderator's own wording is kept.
-            if live.text == notice_text(Severity.ADVICE):
-                live.text = notice_text(Severity.URGENT)
+            if live.text in _wordings(Severity.ADVICE, category_settings):
+                live.text = notice_text(Severity.URGENT, category_settings=category_settings)
             live.severity = Severity.URGENT
             live.save(update_fields=["severity", "text"])
     elif live is not None and not live.confirmed and live.origin == Notice.Origin.DETECTOR:
@@ -651,7 +661,7 @@ def review_confirm(*, moderator: User, review: Review) -> Review:
         live = Notice.objects.create(
             post=post,
             severity=review.severity,
-            text=notice_text(review.severity),
+            text=notice_text(review.severity, category_settings=_category_settings_for(post)),
             origin=Notice.Origin.REVIEW,
             confirmed=True,
             created=now,
@@ -731,8 +741,9 @@ def review_set_severity(*, moderator: User, review: Review, severity: str) -> Re
     review.severity = severity
     review.save(update_fields=["severity"])
     if live is not None and live.severity != severity:
-        if live.text == notice_text(live.severity) or live.text == notice_text(old):
-            live.text = notice_text(severity)
+        own = _category_settings_for(post)
+        if live.text in _wordings(live.severity, own) | _wordings(old, own):
+            live.text = notice_text(severity, category_settings=own)
         live.severity = severity
         live.save(update_fields=["severity", "text"])
     audit(
@@ -901,8 +912,8 @@ def notice_add(*, moderator: User, post: Post, severity: str, text: str | None =
             raise ValidationError(
                 {"text": [f"A notice can hold at most {NOTICE_TEXT_MAX_LENGTH} characters."]}
             )
-    text = text or notice_text(severity)
     post = _lock_post(post.pk)
+    text = text or notice_text(severity, category_settings=_category_settings_for(post))
     now = timezone.now()
     old = _live_notice(post)
     before = {"notice": snapshot(old)}
