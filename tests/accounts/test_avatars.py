@@ -15,6 +15,8 @@ from PIL import Image
 
 from accounts import avatars, services
 from accounts.templatetags.accounts_tags import avatar as avatar_tag
+from forum import services as forum_services
+from tests.commit import committed
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -195,3 +197,14 @@ def test_api_gives_both_sizes(member, thread):
     author = api.get(f"/api/v1/threads/{thread.pk}/posts/").json()["results"][0]["author"]
     assert author["avatar"] == me["avatar"]
     assert author["avatar_small"].endswith("-64.jpg")
+
+
+def test_notifications_show_who_acted(client, member, other_member, thread):
+    services.avatar_set(user=other_member, upload=picture())
+    other_member.refresh_from_db()
+    committed(forum_services.post_reply)(
+        author=other_member, thread=thread, body=f"@{member.username} see this"
+    )
+    client.force_login(member)
+    page = client.get(reverse("forum:notifications")).content.decode()
+    assert f'src="{other_member.avatar_small.url}"' in page

@@ -149,3 +149,22 @@ def test_versions_are_listed_newest_first_each_with_its_diff(member, thread):
     assert versions[0].is_current and versions[0].text == "Four."
     assert versions[-1].changes == [] and versions[-1].text == "First post."
     assert versions[1].changes == [DiffLine("removed", "Two."), DiffLine("added", "Three.")]
+
+
+def test_history_page_costs_the_same_queries_whatever_the_number_of_versions(
+    client, member, make_thread
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    few = edited(member, make_thread(member), "Second.")
+    many = edited(member, make_thread(member), "Second.", "Third.", "Fourth.", "Fifth.")
+    client.force_login(member)
+
+    def count(post) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("forum:post_history", args=[post.pk])).status_code == 200
+        return len(ctx)
+
+    count(few)  # session and last-seen
+    assert count(few) == count(many)
