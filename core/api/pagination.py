@@ -5,14 +5,25 @@ from __future__ import annotations
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ValidationError as ApiValidationError
 
 
 class CursorPagination(pagination.CursorPagination):
     page_size = 20
     page_size_query_param = "page_size"
-    # Larger or malformed values fall back to this cap or the default, never a 500.
+    # Larger values fall back to this cap; malformed ones ("null", "0", "") are a 400.
     max_page_size = 100
     ordering = ("-created", "-id")
+
+    def get_page_size(self, request):
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        if not (value.isascii() and value.isdigit()) or int(value) < 1:
+            raise ApiValidationError(
+                {self.page_size_query_param: ["A whole number from 1 up."]}, code="invalid"
+            )
+        return min(int(value), self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
         self._model = queryset.model

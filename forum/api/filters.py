@@ -35,11 +35,46 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = CheckedIsoDateTimeField
 
 
-class ThreadFilter(django_filters.FilterSet):
+class StrictBooleanField(forms.Field):
+    """true/false (or 1/0): anything else is a 400 naming the parameter. django-filter's own
+    reads "maybe" as "no filter" and answers the whole, unfiltered list."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        word = str(value).strip().lower()
+        if word in ("true", "1"):
+            return True
+        if word in ("false", "0"):
+            return False
+        raise forms.ValidationError("Use true or false.", code="invalid_choice")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A parameter that is present must have a value: `?updated_since=` is a 400, not an
+    unfiltered list that a client would take for a filtered one."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and not str(self.data.get(name, "")).strip():
+                self.form.add_error(
+                    name,
+                    forms.ValidationError("Give a value or leave the parameter out.", code="blank"),
+                )
+                valid = False
+        return valid
+
+
+class ThreadFilter(StrictFilterSet):
     category = django_filters.CharFilter(field_name="category__slug", max_length=100)
     author = django_filters.CharFilter(field_name="author__username", max_length=150)
-    pinned = django_filters.BooleanFilter(field_name="is_pinned")
-    locked = django_filters.BooleanFilter(field_name="is_locked")
+    pinned = BooleanFilter(field_name="is_pinned")
+    locked = BooleanFilter(field_name="is_locked")
     updated_since = IsoDateTimeFilter(field_name="last_activity", lookup_expr="gt")
 
     class Meta:
@@ -47,7 +82,7 @@ class ThreadFilter(django_filters.FilterSet):
         fields = ["category", "author", "pinned", "locked", "updated_since"]
 
 
-class PostFilter(django_filters.FilterSet):
+class PostFilter(StrictFilterSet):
     author = django_filters.CharFilter(method="filter_author", max_length=150)
     since = IsoDateTimeFilter(method="filter_since")
 
@@ -65,8 +100,8 @@ class PostFilter(django_filters.FilterSet):
         return selectors.posts_since(queryset, user=self.request.user, since=value)
 
 
-class NotificationFilter(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(field_name="read", lookup_expr="isnull")
+class NotificationFilter(StrictFilterSet):
+    unread = BooleanFilter(field_name="read", lookup_expr="isnull")
 
     class Meta:
         model = Notification

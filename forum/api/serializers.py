@@ -24,6 +24,17 @@ CHANGED_HELP = (
 )
 
 
+class TextField(serializers.CharField):
+    """A string, and only a string: DRF's CharField turns `{"body": 0}` into the post "0"."""
+
+    default_error_messages = {"not_a_string": "Send text (a JSON string)."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
 def _viewer(serializer: serializers.Serializer):
     request = serializer.context.get("request")
     return request.user if request is not None else None
@@ -104,12 +115,12 @@ class ThreadSerializer(serializers.ModelSerializer):
 
 class ThreadCreateSerializer(serializers.Serializer):
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
-    title = serializers.CharField(max_length=TITLE_INPUT_MAX)
-    body = serializers.CharField(max_length=BODY_INPUT_MAX, trim_whitespace=False)
+    title = TextField(max_length=TITLE_INPUT_MAX)
+    body = TextField(max_length=BODY_INPUT_MAX, trim_whitespace=False)
 
 
 class ThreadUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=TITLE_INPUT_MAX)
+    title = TextField(max_length=TITLE_INPUT_MAX)
 
 
 class ThreadLockSerializer(serializers.Serializer):
@@ -243,7 +254,7 @@ class PostSerializer(serializers.Serializer):
 
 
 class PostBodySerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=BODY_INPUT_MAX, trim_whitespace=False)
+    body = TextField(max_length=BODY_INPUT_MAX, trim_whitespace=False)
 
 
 class PostRevisionSerializer(serializers.ModelSerializer):

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -128,11 +128,15 @@ class ThreadDetailView(ConditionalGetMixin, generics.RetrieveAPIView):
 
     def patch(self, request, pk: int):
         thread = self.get_object()
-        data = serializers.ThreadUpdateSerializer(data=request.data)
+        # Partial, as the schema says: an empty PATCH changes nothing (once allowed at all).
+        data = serializers.ThreadUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.thread_edit_title(
-            actor=request.user, thread=thread, title=data.validated_data["title"]
-        )
+        if "title" in data.validated_data:
+            services.thread_edit_title(
+                actor=request.user, thread=thread, title=data.validated_data["title"]
+            )
+        else:
+            policy.check_edit_thread_title(request.user, thread)
         return _thread_response(request, thread)
 
 
@@ -325,8 +329,11 @@ class PostDetailView(ConditionalGetMixin, generics.GenericAPIView):
 
     def patch(self, request, pk: int):
         post = get_readable_post(request, pk)
-        data = serializers.PostBodySerializer(data=request.data)
+        data = serializers.PostBodySerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
+        if "body" not in data.validated_data:
+            policy.check_edit_post(request.user, post)
+            return post_response(request, post)
         post = services.post_edit(editor=request.user, post=post, body=data.validated_data["body"])
         return post_response(request, post)
 
@@ -347,6 +354,8 @@ class PostRevisionsView(ConditionalGetMixin, generics.ListAPIView):
         post = get_readable_post(self.request, self.kwargs["pk"])
         # Old versions may quote posts hidden since: only those who may edit the post (or
         # moderate) read them.
+        if not self.request.user.is_authenticated:
+            raise NotAuthenticated()  # 401, as for any read that needs signing in
         if not policy.can_view_revisions(self.request.user, post):
             raise ApiPermissionDenied("Only the author and moderators can see earlier versions.")
         return PostRevision.objects.filter(post=post).select_related("editor")

@@ -1,0 +1,89 @@
+"""Input is what the schema says: a wrong or empty query parameter is a 400 naming it (never an
+unfiltered list), text fields take strings only, and PATCH is partial."""
+
+from __future__ import annotations
+
+import pytest
+
+from forum.models import Post
+from tests.api.conftest import error_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/v1/threads/?pinned=maybe", "pinned"),
+        ("/api/v1/threads/?locked=yes%20please", "locked"),
+        ("/api/v1/threads/?updated_since=", "updated_since"),
+        ("/api/v1/threads/?category=", "category"),
+        ("/api/v1/notifications/?unread=null", "unread"),
+        ("/api/v1/notifications/?unread=", "unread"),
+        ("/api/v1/notifications/?page_size=null", "page_size"),
+    ],
+)
+def test_bad_query_parameters_are_a_400_naming_the_parameter(as_member, thread, url, field):
+    response = as_member.get(url)
+    assert response.status_code == 400, response.content
+    assert field in error_of(response)["fields"]
+
+
+def test_posts_since_empty_is_a_400(as_member, thread):
+    response = as_member.get(f"/api/v1/threads/{thread.pk}/posts/?since=")
+    assert response.status_code == 400
+    assert "since" in error_of(response)["fields"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", 1), ("false", 1), ("1", 1), ("0", 1)])
+def test_booleans_still_filter(as_member, thread, value, expected):
+    response = as_member.get(f"/api/v1/threads/?pinned={value}")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == (0 if value in ("true", "1") else expected)
+
+
+@pytest.mark.parametrize("body", [0, 12.5, True, ["text"], {"text": "x"}])
+def test_a_body_that_is_not_a_string_is_a_400(as_member, thread, body):
+    before = Post.objects.count()
+    response = as_member.post(f"/api/v1/threads/{thread.pk}/posts/", {"body": body}, format="json")
+    assert response.status_code == 400
+    assert "body" in error_of(response)["fields"]
+    assert Post.objects.count() == before
+
+
+def test_a_title_that_is_not_a_string_is_a_400(as_member, thread, category):
+    response = as_member.post(
+        "/api/v1/threads/",
+        {"category": category.slug, "title": 7, "body": "Some text"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "title" in error_of(response)["fields"]
+
+
+def test_an_empty_post_patch_changes_nothing_and_answers_200(as_member, thread):
+    post = thread.posts.get(number=1)
+    response = as_member.patch(f"/api/v1/posts/{post.pk}/", {}, format="json")
+    assert response.status_code == 200
+    assert response.json()["html"] == "<p>First post.</p>\n"
+    post.refresh_from_db()
+    assert post.edit_count == 0
+
+
+def test_an_empty_thread_patch_changes_nothing_and_answers_200(as_member, thread):
+    response = as_member.patch(f"/api/v1/threads/{thread.pk}/", {}, format="json")
+    assert response.status_code == 200
+    assert response.json()["title"] == thread.title
+
+
+def test_an_empty_patch_by_someone_else_is_still_refused(as_other, thread):
+    post = thread.posts.get(number=1)
+    assert as_other.patch(f"/api/v1/posts/{post.pk}/", {}, format="json").status_code == 403
+    assert as_other.patch(f"/api/v1/threads/{thread.pk}/", {}, format="json").status_code == 403
+
+
+def test_anonymous_revisions_are_a_401(anon, thread):
+    post = thread.posts.get(number=1)
+    response = anon.get(f"/api/v1/posts/{post.pk}/revisions/")
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "not_authenticated"
