@@ -485,6 +485,11 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
                 name="moderation_review_undo",
             ),
             path(
+                "detector/",
+                self.admin_site.admin_view(self.detector_view),
+                name="moderation_review_detector",
+            ),
+            path(
                 "post/<int:post_id>/",
                 self.admin_site.admin_view(self.for_post_view),
                 name="moderation_review_for_post",
@@ -532,6 +537,42 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
         if obj.reason == Review.Reason.LANGUAGE:
             return f"{obj.get_reason_display()} ({obj.language})"
         return obj.get_reason_display() if obj.reason else ""
+
+    # The periods the detector report offers, in days (None: every decision).
+    DETECTOR_PERIODS: ClassVar[dict[str, int | None]] = {
+        "7": 7,
+        "30": 30,
+        "90": 90,
+        "365": 365,
+        "all": None,
+    }
+
+    def detector_view(self, request):
+        """The learning loop's numbers: the detector's precision as moderators judged it, per
+        severity, over a period; and how to export the decisions for training."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        period = request.GET.get("days", "30")
+        if period not in self.DETECTOR_PERIODS:
+            period = "30"
+        days = self.DETECTOR_PERIODS[period]
+        since = timezone.now() - timedelta(days=days) if days is not None else None
+        return TemplateResponse(
+            request,
+            "admin/moderation/review/detector.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "The detector, judged by moderators",
+                "opts": self.model._meta,
+                "report": selectors.detector_agreement(since=since),
+                "period": period,
+                "periods": [
+                    (key, f"{key} days" if key != "all" else "all time")
+                    for key in self.DETECTOR_PERIODS
+                ],
+                "since_day": since.date().isoformat() if since else None,
+            },
+        )
 
     def for_post_view(self, request, post_id: int):
         """The thread page's "Open in review queue": the post's review, or, for a post never

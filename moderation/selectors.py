@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import (
     Case,
+    CharField,
     Count,
     DateTimeField,
     Exists,
@@ -22,6 +23,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -200,22 +202,100 @@ def moderation_labelled_examples() -> Iterator[tuple[str, int]]:
         yield row["text"], row["label"]
 
 
-def moderation_labelled_rows() -> Iterator[dict]:
-    """The same examples as JSON-ready rows ``{"id", "text", "label"}`` (id: the post's id)."""
+def moderation_labelled_rows(
+    *, since: datetime | None = None, with_detector: bool = False
+) -> Iterator[dict]:
+    """The same examples as JSON-ready rows ``{"id", "text", "label"}`` (id: the post's id),
+    for decisions made ``since`` (all by default). ``with_detector`` adds what the detector
+    said: ``flagged``, ``score``, ``detector_severity`` and the decision's time ``decided``."""
     seen: set[str] = set()
-    for review, label in _decided_reviews():
+    for review, label in _decided_reviews(since=since):
         text = _text_at(review)
         if text in seen:
             continue
         seen.add(text)
-        yield {"id": review.post_id, "text": text, "label": label}
+        row = {"id": review.post_id, "text": text, "label": label}
+        if with_detector:
+            row |= {
+                "flagged": review.flagged,
+                "score": review.score,
+                "detector_severity": review.detector_severity,
+                "decided": review.decided.isoformat() if review.decided else None,
+            }
+        yield row
 
 
-def _decided_reviews() -> Iterator[tuple[Review, int]]:
-    qs = (
-        Review.objects.filter(status__in=[Review.Status.CONFIRMED, Review.Status.DISMISSED])
-        .select_related("post")
-        .order_by("decided", "pk")
+def decided_reviews(*, since: datetime | None = None, until: datetime | None = None):
+    """Reviews a moderator confirmed or dismissed (in ``[since, until)`` when given), with
+    ``detector_severity``: the severity the detector gave (its latest screening's, from the
+    audit log), whatever a moderator set since."""
+    detector_said = (
+        AuditLog.objects.filter(post=OuterRef("post"), actor__isnull=True)
+        .order_by("-created", "-pk")
+        .annotate(said=KT("after__review__severity"))
+        .values("said")[:1]
     )
+    qs = Review.objects.filter(status__in=[Review.Status.CONFIRMED, Review.Status.DISMISSED])
+    if since is not None:
+        qs = qs.filter(decided__gte=since)
+    if until is not None:
+        qs = qs.filter(decided__lt=until)
+    return qs.annotate(
+        detector_severity=Coalesce(
+            Subquery(detector_said, output_field=CharField()),
+            Case(When(flagged=True, then=F("severity")), default=Value(Severity.NONE)),
+            output_field=CharField(),
+        )
+    )
+
+
+def detector_agreement(*, since: datetime | None = None, until: datetime | None = None) -> dict:
+    """The detector judged by moderators over a period: for each severity the detector gave,
+    how many of those posts moderators confirmed and dismissed, the detector's precision
+    (confirmed / decided among flagged posts) and how many confirmed ones moderators
+    regraded. ``none`` is posts the detector did not flag (reported or unread): the ones
+    confirmed there are asks it missed. Two queries whatever the period."""
+    counts = (
+        decided_reviews(since=since, until=until)
+        .order_by()
+        .values("detector_severity", "status", "flagged")
+        .annotate(n=Count("pk"))
+    )
+    regraded = dict(
+        decided_reviews(since=since, until=until)
+        .filter(status=Review.Status.CONFIRMED)
+        .exclude(severity=F("detector_severity"))
+        .order_by()
+        .values_list("detector_severity")
+        .annotate(n=Count("pk"))
+    )
+    rows = {
+        level: {"severity": level, "confirmed": 0, "dismissed": 0}
+        for level in (Severity.URGENT, Severity.ADVICE, Severity.NONE)
+    }
+    for c in counts:
+        level = c["detector_severity"] if c["flagged"] else Severity.NONE
+        row = rows.setdefault(level, {"severity": level, "confirmed": 0, "dismissed": 0})
+        row[c["status"]] += c["n"]
+    flagged = {"severity": "all flagged", "confirmed": 0, "dismissed": 0}
+    for level, row in rows.items():
+        row["decided"] = row["confirmed"] + row["dismissed"]
+        row["regraded"] = regraded.get(level, 0) if level != Severity.NONE else 0
+        if level != Severity.NONE:
+            flagged["confirmed"] += row["confirmed"]
+            flagged["dismissed"] += row["dismissed"]
+    flagged["decided"] = flagged["confirmed"] + flagged["dismissed"]
+    flagged["regraded"] = sum(rows[s]["regraded"] for s in (Severity.URGENT, Severity.ADVICE))
+    out = [rows[Severity.URGENT], rows[Severity.ADVICE], flagged, rows[Severity.NONE]]
+    for row in out:
+        is_flagged = row["severity"] != Severity.NONE
+        row["precision"] = (
+            row["confirmed"] / row["decided"] if is_flagged and row["decided"] else None
+        )
+    return {"rows": out, "since": since, "until": until}
+
+
+def _decided_reviews(*, since: datetime | None = None) -> Iterator[tuple[Review, int]]:
+    qs = decided_reviews(since=since).select_related("post").order_by("decided", "pk")
     for review in qs.iterator(chunk_size=500):
         yield review, 1 if review.status == Review.Status.CONFIRMED else 0
