@@ -1,13 +1,16 @@
 """What a post's text sets off: quotes kept as data, mentions, subscriptions, notifications.
 
-Services call `check_post_content` before they write anything (caps on who a post may call
-out) and `post_content_sync` inside the write transaction, once the post is saved.
+Services call `prepare_post_content` before they write or lock anything: it parses the body,
+resolves its quotes and mentions, checks the caps on who a post may call out and renders the
+HTML, once. `post_content_sync` then writes the quote rows inside the write transaction, from
+that same preparation, once the post is saved.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,7 +19,15 @@ from django.utils import timezone
 
 from accounts.models import User
 from forum import policy
-from forum.markup import Analysis, analyse, normalize_text, resolve_mentions
+from forum.markup import (
+    MAX_MENTION_CANDIDATES,
+    Analysis,
+    analyse,
+    mention_names,
+    normalize_text,
+    render_markdown,
+    resolve_mentions,
+)
 from forum.models import Notification, Post, Quote, Subscription
 from forum.quotes import readable_source
 
@@ -71,16 +82,19 @@ def _quotes_of_author(quote, sources: dict[int, Post], author: User) -> Post | N
     return source
 
 
-def _callouts(analysis: Analysis, author: User) -> tuple[dict[int, str], dict[int, Post]]:
+def _callouts(
+    analysis: Analysis, author: User, sources: dict[int, Post], members: dict
+) -> dict[int, str]:
     """Members the post calls out, by id, with the kind of notification they'd get.
 
     Only the author's own words count: quotes at depth 1 and mentions outside quotes. A quote
     nested inside a quote, or an @name inside quoted text, is someone else's call-out.
+    `members` are the resolved mentions (resolve_mentions), `sources` the quoted posts.
     """
-    sources = _sources(analysis)
     kinds: dict[int, str] = {}
-    for user in resolve_mentions(analysis.own_mentions).values():
-        kinds[user.pk] = Notification.Kind.MENTION
+    for name in analysis.own_mentions[:MAX_MENTION_CANDIDATES]:
+        if name in members:
+            kinds[members[name].pk] = Notification.Kind.MENTION
     for quote in analysis.quotes:
         if quote.depth != 1:
             continue
@@ -88,27 +102,48 @@ def _callouts(analysis: Analysis, author: User) -> tuple[dict[int, str], dict[in
         if source is not None:
             kinds[source.author_id] = Notification.Kind.QUOTE
     kinds.pop(author.pk, None)
-    return kinds, sources
+    return kinds
 
 
-def check_post_content(*, body: str, author: User, post: Post | None = None) -> list[int]:
-    """Refuse, before anything is written, a body that calls out too many members or is too
-    complex to render. `body` is already cleaned (clean_body); `post` is the post being
-    edited, if any.
+@dataclass(frozen=True)
+class PreparedContent:
+    """A body's pure work, done once before the write takes its locks: what it quotes and
+    calls out, and its HTML. Valid for the author and text it was prepared for."""
 
-    Returns the ids of every member the post will have called out, in this version or any
-    earlier one, for the caller to store in `Post.called_out`: the cap holds across edits.
+    body: str
+    analysis: Analysis
+    sources: dict[int, Post]
+    called_out: list[int]
+    html: str
+
+
+def prepare_post_content(
+    *, body: str, author: User, earlier: list[int] | None = None
+) -> PreparedContent:
+    """Parse, resolve and render a body once, refusing (ValidationError) one that calls out
+    too many members or is too complex to render. `body` is already cleaned (clean_body);
+    `earlier` are the members an edited post called out before (Post.called_out).
+
+    `called_out` is every member the post will have called out, in this version or any earlier
+    one, for the caller to store in `Post.called_out`: the cap holds across edits. Three
+    queries at most: the quoted posts (and their quotes) and the mentioned members.
     """
     analysis = analyse(body)  # raises ValidationError for a markup bomb
     max_quotes = _setting("QUOTES_PER_POST_MAX", 50)
     if len(analysis.quotes) > max_quotes:
         raise ValidationError({"body": [f"A post can hold at most {max_quotes} quotes."]})
-    kinds, _ = _callouts(analysis, author)
-    earlier = set(post.called_out) if post is not None else set()
-    everyone = earlier | set(kinds)
+    rendered = mention_names(analysis)
+    # One lookup for both the call-outs (the author's own mentions) and the links (every one).
+    members = resolve_mentions(
+        [*analysis.own_mentions[:MAX_MENTION_CANDIDATES], *rendered], limit=None
+    )
+    sources = _sources(analysis)
+    kinds = _callouts(analysis, author, sources, members)
+    before = set(earlier or ())
+    everyone = before | set(kinds)
     cap = callout_cap(author)
     if len(everyone) > cap:
-        if earlier:
+        if before:
             message = (
                 f"A post can quote or mention at most {cap} members across all its versions "
                 f"(with this edit it would have called out {len(everyone)})."
@@ -119,10 +154,13 @@ def check_post_content(*, body: str, author: User, post: Post | None = None) -> 
                 f"(this one calls out {len(kinds)})."
             )
         raise ValidationError({"body": [message]})
-    return sorted(everyone)
+    html = render_markdown(body, mention_users={n: members[n] for n in rendered if n in members})
+    return PreparedContent(body, analysis, sources, sorted(everyone), html)
 
 
-def _sync_quotes(*, post: Post, analysis: Analysis, sources: dict[int, Post]) -> None:
+def _sync_quotes(
+    *, post: Post, analysis: Analysis, sources: dict[int, Post], created: bool
+) -> None:
     """Replace the post's Quote rows with those of its current text.
 
     A quote that survives an edit unchanged keeps what was recorded when it was first taken
@@ -130,9 +168,10 @@ def _sync_quotes(*, post: Post, analysis: Analysis, sources: dict[int, Post]) ->
     today's source would turn an honest quote of since-edited text into an unverified one.
     """
     kept: dict[tuple, Quote] = {}
-    for old in post.quotes.all():
-        kept.setdefault((old.source_id, old.username, old.excerpt), old)
-    post.quotes.all().delete()
+    if not created:  # a new post has no quote rows yet
+        for old in post.quotes.all():
+            kept.setdefault((old.source_id, old.username, old.excerpt), old)
+        post.quotes.all().delete()
     rows = []
     for spec in analysis.quotes:
         source = sources.get(spec.post_id) if spec.post_id is not None else None
@@ -164,18 +203,20 @@ def is_replaying_history() -> bool:
     return _replaying.get()
 
 
-def post_content_sync(*, post: Post, created: bool) -> None:
-    """Keep the derived data of a post in step with its text. Runs in the writer's transaction.
+def post_content_sync(*, post: Post, created: bool, content: PreparedContent) -> None:
+    """Keep the derived data of a post in step with its text (prepared by
+    prepare_post_content). Runs in the writer's transaction.
 
-    On creation the author watches the thread (unless they muted it). Notifying others is
-    left to `post_notify`, which a worker runs after the commit: a reply in a thread with
-    thousands of followers must not hold the thread's lock while their rows are written.
+    On creation the author watches the thread (unless they muted it: an existing row is kept).
+    Notifying others is left to `post_notify`, which a worker runs after the commit: a reply in
+    a thread with thousands of followers must not hold the thread's lock while their rows are
+    written.
     """
-    analysis = analyse(post.source)
-    _, sources = _callouts(analysis, post.author)
-    _sync_quotes(post=post, analysis=analysis, sources=sources)
+    _sync_quotes(post=post, analysis=content.analysis, sources=content.sources, created=created)
     if created:
-        Subscription.objects.get_or_create(user_id=post.author_id, thread_id=post.thread_id)
+        Subscription.objects.bulk_create(
+            [Subscription(user_id=post.author_id, thread_id=post.thread_id)], ignore_conflicts=True
+        )
 
 
 # Rows per INSERT when notifying a thread's followers.
@@ -185,7 +226,10 @@ NOTIFY_BATCH = 1000
 def post_recipients(*, post: Post, created: bool) -> dict[int, str]:
     """Who hears of this post, with the kind of notification: members it newly quotes or
     mentions and, for a reply, everyone following the thread; never its author."""
-    kinds, _ = _callouts(analyse(post.source), post.author)
+    analysis = analyse(post.source)
+    kinds = _callouts(
+        analysis, post.author, _sources(analysis), resolve_mentions(analysis.own_mentions)
+    )
     if kinds:
         # A member who muted the thread hears nothing of it, not even a quote or a mention.
         muted = Subscription.objects.filter(

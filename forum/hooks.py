@@ -8,7 +8,7 @@ Django's admin autodiscovery does::
     # moderation/apps.py
     def ready(self):
         from forum import hooks
-        hooks.post_screeners.register(screen_post)
+        hooks.post_screeners.register(DetectorScreener())
 
 With nothing registered every hook is a no-op, so the forum works (and its tests run) alone.
 Who may see and do what is not a hook: that is forum.policy (``register_restriction``).
@@ -17,15 +17,30 @@ Who may see and do what is not a hook: that is forum.policy (``register_restrict
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from core.registry import Registry
 
 # Writes. Each is called inside the write's transaction, with the rows the forum locked held:
 # what they write is committed with the forum's write or not at all.
 
-#: ``screener(post=post)`` after every write of a post's text (create, edit, import).
-post_screeners: Registry[Callable[..., Any]] = Registry()
+
+class PostScreener(Protocol):
+    """Screens every write of a post's text (create, edit, import) in two steps, so the
+    pure work runs before the write takes its row locks (forum.services)."""
+
+    def prepare(self, *, post) -> Any:
+        """The pure work (a classifier, say), before any lock. ``post`` is the post as it will
+        read: unsaved for a new one, ``number`` None for a reply (numbered under the lock)."""
+
+    def apply(self, *, post, prepared: Any) -> None:
+        """In the write's transaction, with the saved post: write what ``prepared`` says."""
+
+
+post_screeners: Registry[PostScreener] = Registry()
+
+#: What prepare_screening returns and apply_screening takes.
+Screening = list[tuple[PostScreener, Any]]
 
 #: ``screener(thread=thread)`` after a thread's title changed (the title is read with its
 #: first post). The thread's row is locked; a screener locks the first post next.
@@ -52,9 +67,13 @@ post_notice_templates: Registry[str] = Registry()
 post_action_templates: Registry[str] = Registry()
 
 
-def screen_post(*, post) -> None:
-    for screener in post_screeners:
-        screener(post=post)
+def prepare_screening(*, post) -> Screening:
+    return [(screener, screener.prepare(post=post)) for screener in post_screeners]
+
+
+def apply_screening(*, post, screening: Screening) -> None:
+    for screener, prepared in screening:
+        screener.apply(post=post, prepared=prepared)
 
 
 def screen_thread_title(*, thread) -> None:

@@ -488,23 +488,32 @@ def analyse(source: str) -> Analysis:
     return analysis
 
 
-def resolve_mentions(names) -> dict:
-    """Active members by lower-cased username, for the given lower-cased names: one query."""
+def resolve_mentions(names, *, limit: int | None = MAX_MENTION_CANDIDATES) -> dict:
+    """Active members by lower-cased username, for the given lower-cased names (the first
+    `limit` of them): one query."""
     from django.db.models.functions import Lower
 
     from accounts.models import User
 
-    names = list(dict.fromkeys(names))[:MAX_MENTION_CANDIDATES]
+    names = list(dict.fromkeys(names))[:limit]
     if not names:
         return {}
     users = User.objects.filter(is_active=True).annotate(lname=Lower("username"))
     return {u.lname: u for u in users.filter(lname__in=names)}
 
 
-def render_markdown(source: str) -> str:
-    """Sanitised HTML of a body, with quote placeholders and mention links."""
+def mention_names(analysis: Analysis) -> list[str]:
+    """The names whose mentions render as links (the first MAX_MENTION_CANDIDATES)."""
+    return list(dict.fromkeys(name for name, _ in analysis.mentions))[:MAX_MENTION_CANDIDATES]
+
+
+def render_markdown(source: str, *, mention_users: dict | None = None) -> str:
+    """Sanitised HTML of a body, with quote placeholders and mention links. `mention_users`
+    (resolve_mentions of mention_names) saves the lookup when the caller made it already."""
     analysis = analyse(source)
-    env = {"mention_users": resolve_mentions(name for name, _ in analysis.mentions)}
+    if mention_users is None:
+        mention_users = resolve_mentions(mention_names(analysis))
+    env = {"mention_users": mention_users}
     out: list[str] = []
     for kind, value in analysis.ops:
         if kind == "md":

@@ -22,8 +22,12 @@ from accounts.models import User
 from core import snapshots
 from forum import changes, events, hooks, policy, search
 from forum import tasks as forum_tasks
-from forum.content import check_post_content, is_replaying_history, post_content_sync
-from forum.markup import render_markdown
+from forum.content import (
+    PreparedContent,
+    is_replaying_history,
+    post_content_sync,
+    prepare_post_content,
+)
 from forum.models import (
     Category,
     Notification,
@@ -101,14 +105,17 @@ def _lock_thread(thread: Thread) -> Thread:
     return Thread.objects.select_for_update().get(pk=thread.pk)
 
 
-def _after_post_write(*, post: Post, created: bool) -> None:
-    """What follows every write of a post's text: quotes, mentions, notifications, screening.
+def _after_post_write(
+    *, post: Post, created: bool, content: PreparedContent, screening: hooks.Screening
+) -> None:
+    """What follows every write of a post's text: quotes, subscription, screening, search.
 
     Runs inside the caller's transaction so that a post never exists without its quotes
-    and screening; notifying others is queued for after the commit.
+    and screening; the content and the screening were prepared before any lock was taken, so
+    this only writes. Notifying others is queued for after the commit.
     """
-    post_content_sync(post=post, created=created)
-    hooks.screen_post(post=post)
+    post_content_sync(post=post, created=created, content=content)
+    hooks.apply_screening(post=post, screening=screening)
     search.post_changed(post=post)
     if not is_replaying_history():
         # Notifications (and their push) are written by a worker once this commits.
@@ -141,8 +148,25 @@ def _audit(*, actor: User, action: str, obj: Post | Thread, before: dict, fields
     )
 
 
+def _prepare(
+    *, thread: Thread, author: User, body: str, number: int | None, earlier=None
+) -> tuple[PreparedContent, hooks.Screening]:
+    """The pure work of a write of a post's text, before any lock: parse, resolve quotes and
+    mentions, render, screen. `number` None: a reply, numbered under the lock."""
+    content = prepare_post_content(body=body, author=author, earlier=earlier)
+    screening = hooks.prepare_screening(
+        post=Post(thread=thread, number=number, author=author, source=body)
+    )
+    return content, screening
+
+
 def _create_post(
-    *, thread: Thread, author: User, body: str, created=None, called_out: list[int] | None = None
+    *,
+    thread: Thread,
+    author: User,
+    content: PreparedContent,
+    screening: hooks.Screening,
+    created=None,
 ) -> Post:
     """Add a post to a thread whose row the caller holds locked."""
     now = created or timezone.now()
@@ -151,12 +175,14 @@ def _create_post(
         thread=thread,
         number=number,
         author=author,
-        source=body,
-        html=render_markdown(body),
+        source=content.body,
+        html=content.html,
         created=now,
-        called_out=called_out or [],
+        called_out=content.called_out,
     )
-    post.full_clean(exclude=["thread", "author"], validate_unique=False)
+    # The constraints are the database's (UNIQUE(thread, number) and the checks): asking it
+    # before the INSERT would cost a query per constraint on every post.
+    post.full_clean(exclude=["thread", "author"], validate_unique=False, validate_constraints=False)
     post.save()
     thread.last_number = number
     thread.post_count = F("post_count") + 1
@@ -164,9 +190,15 @@ def _create_post(
     thread.save(update_fields=["last_number", "post_count", "last_activity"])
     thread.refresh_from_db(fields=["post_count"])
     User.objects.filter(pk=author.pk).update(post_count=F("post_count") + 1)
-    # A member's own post never makes the thread unread for them.
-    _read_advance(user=author, thread=thread, number=number)
-    _after_post_write(post=post, created=True)
+    # A member's own post never makes the thread unread for them. It is the thread's last
+    # post (the thread is locked), so the read position moves to it in one upsert.
+    ReadMarker.objects.bulk_create(
+        [ReadMarker(user=author, thread=thread, last_read_number=number, updated=now)],
+        update_conflicts=True,
+        unique_fields=["user", "thread"],
+        update_fields=["last_read_number", "updated"],
+    )
+    _after_post_write(post=post, created=True, content=content, screening=screening)
     changes.touch(threads=[thread.pk], posts=[post.pk])
     return post
 
@@ -176,12 +208,15 @@ def thread_create(*, author: User, category: Category, title: str, body: str) ->
     policy.check_start_thread(author)
     title = clean_title(title)
     body = clean_body(body)
-    called_out = check_post_content(body=body, author=author)
+    now = timezone.now()
+    thread = Thread(category=category, title=title, author=author, created=now)
+    content, screening = _prepare(thread=thread, author=author, body=body, number=1)
     _lock_author(author)
     refuse_repeat(author=author, body=body)
-    now = timezone.now()
     thread = _new_thread(category=category, title=title, author=author, created=now)
-    post = _create_post(thread=thread, author=author, body=body, created=now, called_out=called_out)
+    post = _create_post(
+        thread=thread, author=author, content=content, screening=screening, created=now
+    )
     events.thread_created(thread, post)
     return thread
 
@@ -216,19 +251,26 @@ def thread_create_imported(*, category: Category, title: str, author: User, crea
 @transaction.atomic
 def post_create_imported(*, thread: Thread, author: User, body: str, created) -> Post:
     """The next post of a thread created by thread_create_imported in this transaction."""
-    return _create_post(thread=thread, author=author, body=clean_body(body), created=created)
+    body = clean_body(body)
+    content, screening = _prepare(
+        thread=thread, author=author, body=body, number=thread.last_number + 1
+    )
+    return _create_post(
+        thread=thread, author=author, content=content, screening=screening, created=created
+    )
 
 
 @transaction.atomic
 def post_reply(*, author: User, thread: Thread, body: str) -> Post:
     body = clean_body(body)
-    # Lock first, then check: the thread may have been locked since the caller loaded it.
+    # Pure work first, with no lock held: parsing, quotes, mentions, rendering, screening.
+    content, screening = _prepare(thread=thread, author=author, body=body, number=None)
+    # Lock, then check: the thread may have been locked since the caller loaded it.
     thread = _lock_thread(thread)
     policy.check_reply(author, thread)
-    called_out = check_post_content(body=body, author=author)
     _lock_author(author)
     refuse_repeat(author=author, body=body)
-    post = _create_post(thread=thread, author=author, body=body, called_out=called_out)
+    post = _create_post(thread=thread, author=author, content=content, screening=screening)
     events.post_created(post)
     return post
 
@@ -236,11 +278,26 @@ def post_reply(*, author: User, thread: Thread, body: str) -> Post:
 @transaction.atomic
 def post_edit(*, editor: User, post: Post, body: str) -> Post:
     body = clean_body(body)
+
+    def prepare(post: Post):
+        return _prepare(
+            thread=post.thread,
+            author=post.author,
+            body=body,
+            number=post.number,
+            earlier=post.called_out,
+        )
+
+    prepared = prepare(post)
+    called_before = post.called_out
     post = Post.objects.select_for_update().select_related("thread").get(pk=post.pk)
     policy.check_edit_post(editor, post)
     if body == post.source:
         return post
-    post.called_out = check_post_content(body=body, author=post.author, post=post)
+    if post.called_out != called_before:  # edited meanwhile: the cap counts the latest version
+        prepared = prepare(post)
+    content, screening = prepared
+    post.called_out = content.called_out
     before = _snapshot(post, ("source", "edit_count"))
     # The version being replaced becomes a revision; revision 1 is the original text.
     PostRevision.objects.create(
@@ -252,12 +309,12 @@ def post_edit(*, editor: User, post: Post, body: str) -> Post:
         created=post.edited or post.created,
     )
     post.source = body
-    post.html = render_markdown(body)
+    post.html = content.html
     post.edited = timezone.now()
     post.edited_by = editor
     post.edit_count += 1
     post.save(update_fields=["source", "html", "edited", "edited_by", "edit_count", "called_out"])
-    _after_post_write(post=post, created=False)
+    _after_post_write(post=post, created=False, content=content, screening=screening)
     # Posts quoting this one show it as edited since.
     changes.touch(posts=[post.pk], quoting=[post.pk])
     events.post_edited(post)

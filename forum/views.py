@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core import throttles
 from forum import policy, quotes, selectors, services
-from forum.content import check_post_content
+from forum.content import prepare_post_content
 from forum.forms import (
     NotificationReadForm,
     PostForm,
@@ -26,7 +26,7 @@ from forum.forms import (
     ThreadTitleForm,
     add_service_errors,
 )
-from forum.markup import plain_excerpt, render_markdown
+from forum.markup import plain_excerpt
 from forum.models import Category, Notification, Post, Thread
 
 NOTIFICATIONS_PER_PAGE = 30
@@ -56,8 +56,7 @@ def _preview(request: HttpRequest, form) -> str | None:
         return None
     try:
         body = services.clean_body(form.cleaned_data["body"])
-        check_post_content(body=body, author=request.user)
-        return render_markdown(body)
+        return prepare_post_content(body=body, author=request.user).html
     except ValidationError as exc:
         add_service_errors(form, exc)
         return None

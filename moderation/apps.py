@@ -24,7 +24,7 @@ class ModerationConfig(AppConfig):
         # Suspended members read but do not act, on every surface that asks the policy.
         policy.register_restriction(sanctions.suspension_restriction)
         # Every write of a post's text (and a thread's title) is screened by the detector.
-        hooks.post_screeners.register(services.post_screen)
+        hooks.post_screeners.register(services.post_screener)
         hooks.thread_title_screeners.register(services.thread_title_screen)
         # Moderators' forum actions (hide, restore, lock, ...) go to the audit log.
         hooks.audit_sinks.register(services.audit)

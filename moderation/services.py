@@ -288,18 +288,41 @@ def thread_title_screen(*, thread: Thread) -> Review | None:
     return post_screen(post=first)
 
 
-@transaction.atomic
-def post_screen(*, post: Post) -> Review:
-    """Run the detector on a post's current text and bring its review and notice up to date.
-
-    Called on every write of a post's text (create, edit, import). A moderator's decision
-    stands: a confirmed notice is never removed by a re-screen (it may be raised to urgent),
-    and a dismissed post returns to the queue only when its new text is flagged again.
-    """
+def detect(post: Post):
+    """The detector's verdict on what a reader of the post reads (pure, no query)."""
     # Looked up at call time so tests and rescans can swap the detector.
     from moderation import detector
 
-    detection = detector.detect(screening_text(post))
+    return detector.detect(screening_text(post))
+
+
+class PostScreener:
+    """The forum's post screener (forum.hooks.post_screeners): the detector runs before the
+    write locks the thread, its verdict is written in the write's transaction."""
+
+    def prepare(self, *, post: Post):
+        return detect(post)
+
+    def apply(self, *, post: Post, prepared) -> None:
+        post_screen(post=post, detection=prepared)
+
+
+# One instance, so registering it twice (ready() in tests) screens once.
+post_screener = PostScreener()
+
+
+@transaction.atomic
+def post_screen(*, post: Post, detection=None) -> Review:
+    """Run the detector on a post's current text and bring its review and notice up to date.
+
+    Called on every write of a post's text (create, edit, import), through
+    :class:`PostScreener`, which passes the `detection` it ran before the write's locks. A
+    moderator's decision stands: a confirmed notice is never removed by a re-screen (it may be
+    raised to urgent), and a dismissed post returns to the queue only when its new text is
+    flagged again.
+    """
+    if detection is None:
+        detection = detect(post)
     return _apply_detection(
         post=post, detection=detection, category_settings=_category_settings_for(post)
     )
