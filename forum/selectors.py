@@ -8,8 +8,9 @@ from datetime import datetime
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     BooleanField,
+    Count,
+    Exists,
     ExpressionWrapper,
-    F,
     IntegerField,
     OuterRef,
     Q,
@@ -33,23 +34,41 @@ def category_list() -> QuerySet[Category]:
 def thread_list(
     *, category: Category | None = None, user: AnyUser | None = None
 ) -> QuerySet[Thread]:
-    """Threads with their category and author. For a member, each thread also carries
-    `read_number` (how far they have read it, None when never opened) and `unread_count`,
-    in the same query."""
+    """Threads with their category and author, pinned first. For a member, each thread also
+    carries `read_number` (how far they have read it, None when never opened),
+    `unread_count` (posts after it that they may read: one's own posts are read when written)
+    and `is_subscribed` (watching), in the same query. The pages and the API list threads
+    with this one rule; anonymous readers get None and False."""
     qs = Thread.objects.select_related("category", "author")
     if category is not None:
         qs = qs.filter(category=category)
-    if user is not None and policy.is_member(user):
-        marker = ReadMarker.objects.filter(user=user, thread=OuterRef("pk"))
-        qs = qs.annotate(read_number=Subquery(marker.values("last_read_number")[:1])).annotate(
-            unread_count=F("last_number") - Coalesce(F("read_number"), 0)
-        )
-    else:
-        qs = qs.annotate(
+    if user is None or not policy.is_member(user):
+        return qs.annotate(
             read_number=Value(None, output_field=IntegerField()),
-            unread_count=Value(0, output_field=IntegerField()),
+            unread_count=Value(None, output_field=IntegerField()),
+            is_subscribed=Value(False, output_field=BooleanField()),
         )
-    return qs
+    marker = ReadMarker.objects.filter(user=user, thread=OuterRef("pk"))
+    unread = (
+        Post.objects.filter(
+            policy.readable_posts_q(user),
+            thread=OuterRef("pk"),
+            number__gt=Coalesce(OuterRef("read_number"), 0),
+        )
+        .order_by()
+        .values("thread")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    watching = Subscription.objects.filter(
+        user=user, thread=OuterRef("pk"), level=Subscription.Level.WATCHING
+    )
+    return qs.annotate(
+        read_number=Subquery(marker.values("last_read_number")[:1], output_field=IntegerField())
+    ).annotate(
+        unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
+        is_subscribed=Exists(watching),
+    )
 
 
 def first_unread_number(*, thread: Thread, user: AnyUser) -> int:

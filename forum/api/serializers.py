@@ -95,12 +95,12 @@ class ThreadSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_unread_count(self, thread: Thread) -> int | None:
-        # Annotated by forum.api.views.thread_queryset for members; null for anonymous readers.
+        # Annotated by forum.selectors.thread_list for members; null for anonymous readers.
         return getattr(thread, "unread_count", None)
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_last_read_number(self, thread: Thread) -> int | None:
-        value = getattr(thread, "last_read", None)
+        value = getattr(thread, "read_number", None)
         if value is None and getattr(thread, "unread_count", None) is not None:
             return 0
         return value

@@ -5,8 +5,7 @@ forum/services.py, answer with the object as the viewer may see it. Errors from 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
@@ -23,40 +22,16 @@ from core.api.conditional import ConditionalGetMixin
 from forum import policy, quotes, selectors, services
 from forum.api import filters, serializers
 from forum.forms import SEARCH_QUERY_MAX, SearchForm
-from forum.models import Post, PostRevision, ReadMarker, Subscription, Thread
+from forum.models import Post, PostRevision, Thread
 from forum.policy import AnyUser
 
 EXCERPT_MAX = 5000
 
 
 def thread_queryset(user: AnyUser) -> QuerySet[Thread]:
-    """Threads with the viewer's read position, unread count and subscription in one query."""
-    qs = selectors.thread_list()
-    if not policy.is_member(user):
-        return qs
-    last_read = ReadMarker.objects.filter(user=user, thread=OuterRef("pk")).values(
-        "last_read_number"
-    )[:1]
-    unread = (
-        Post.objects.filter(
-            thread=OuterRef("pk"),
-            state=Post.State.VISIBLE,
-            number__gt=Coalesce(OuterRef("last_read"), 0),
-        )
-        .order_by()
-        .values("thread")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return qs.annotate(
-        last_read=Subquery(last_read, output_field=IntegerField()),
-        unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
-        is_subscribed=Exists(
-            Subscription.objects.filter(
-                user=user, thread=OuterRef("pk"), level=Subscription.Level.WATCHING
-            )
-        ),
-    )
+    """Threads with the viewer's read position, unread count and subscription in one query:
+    the web's rule (forum.selectors.thread_list)."""
+    return selectors.thread_list(user=user)
 
 
 def _thread_response(request, thread: Thread, *, code=status.HTTP_200_OK) -> Response:

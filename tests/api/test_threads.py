@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from forum import services
+from forum import selectors, services
 from forum.models import Post, ReadMarker, Subscription, Thread
-from tests.api.conftest import error_of
+from tests.api.conftest import bearer, error_of
 from tests.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -294,3 +294,27 @@ def test_thread_list_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(4):
         response = client.get("/api/v1/threads/?page_size=50")
     assert len(response.json()["results"]) == count
+
+
+def test_unread_counts_agree_with_the_web_and_own_posts_are_read(
+    member, other_member, moderator, make_thread
+):
+    thread = make_thread(member)
+    as_author = bearer(member)
+    # A new thread shows nothing unread to its author.
+    assert as_author.get(f"/api/v1/threads/{thread.pk}/").json()["unread_count"] == 0
+    services.post_reply(author=other_member, thread=thread, body="Another member's reply")
+    hidden = services.post_reply(author=other_member, thread=thread, body="Soon hidden")
+    services.post_hide(actor=moderator, post=hidden)
+    services.post_reply(author=member, thread=thread, body="The author's own reply")
+    api = as_author.get(f"/api/v1/threads/{thread.pk}/").json()
+    web = selectors.thread_list(user=member).get(pk=thread.pk)
+    # Read up to the own reply (4): nothing unread, on both surfaces.
+    assert api["unread_count"] == web.unread_count == 0
+    services.thread_mark_read(user=member, thread=thread, number=1)
+    api = as_author.get(f"/api/v1/threads/{thread.pk}/").json()
+    web = selectors.thread_list(user=member).get(pk=thread.pk)
+    # Posts 2 and 4 are readable, the hidden 3 is not counted.
+    assert api["unread_count"] == web.unread_count == 2
+    as_moderator = bearer(moderator)
+    assert as_moderator.get(f"/api/v1/threads/{thread.pk}/").json()["unread_count"] == 4
