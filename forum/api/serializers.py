@@ -147,7 +147,16 @@ class ReadPositionResultSerializer(serializers.Serializer):
 
 class SubscriptionSerializer(serializers.Serializer):
     thread = serializers.IntegerField()
-    is_subscribed = serializers.BooleanField()
+    is_subscribed = serializers.BooleanField(help_text="Watching: every reply notifies.")
+    level = serializers.ChoiceField(
+        choices=["watching", "muted", "normal"],
+        help_text="muted: nothing in the thread notifies, not even a quote or a mention; "
+        "normal: only quotes and mentions do.",
+    )
+
+
+class SubscriptionRequestSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(choices=["watching", "muted"], default="watching")
 
 
 class QuoteStateSerializer(serializers.Serializer):

@@ -190,10 +190,13 @@ class ThreadReadView(APIView):
 
 @extend_schema_view(
     post=extend_schema(
-        summary="Follow a thread", request=None, responses=serializers.SubscriptionSerializer
+        summary="Watch or mute a thread",
+        request=serializers.SubscriptionRequestSerializer,
+        responses=serializers.SubscriptionSerializer,
     ),
     delete=extend_schema(
-        summary="Stop following a thread", responses={200: serializers.SubscriptionSerializer}
+        summary="Neither watch nor mute a thread",
+        responses={200: serializers.SubscriptionSerializer},
     ),
 )
 class ThreadSubscriptionView(APIView):
@@ -201,13 +204,19 @@ class ThreadSubscriptionView(APIView):
 
     def post(self, request, pk: int):
         thread = get_object_or_404(Thread, pk=pk)
-        services.thread_subscribe(user=request.user, thread=thread)
-        return Response({"thread": thread.pk, "is_subscribed": True})
+        data = serializers.SubscriptionRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        level = data.validated_data["level"]
+        if level == Subscription.Level.MUTED:
+            services.thread_mute(user=request.user, thread=thread)
+        else:
+            services.thread_subscribe(user=request.user, thread=thread)
+        return Response({"thread": thread.pk, "is_subscribed": level == "watching", "level": level})
 
     def delete(self, request, pk: int):
         thread = get_object_or_404(Thread, pk=pk)
         services.thread_unsubscribe(user=request.user, thread=thread)
-        return Response({"thread": thread.pk, "is_subscribed": False})
+        return Response({"thread": thread.pk, "is_subscribed": False, "level": "normal"})
 
 
 @extend_schema_view(

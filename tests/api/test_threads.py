@@ -262,11 +262,25 @@ def test_read_position_is_clamped_and_validated(as_member, member, thread):
 
 def test_subscribe_and_unsubscribe(as_other, other_member, thread):
     url = f"/api/v1/threads/{thread.pk}/subscription/"
-    assert as_other.post(url).json() == {"thread": thread.pk, "is_subscribed": True}
+    watching = {"thread": thread.pk, "is_subscribed": True, "level": "watching"}
+    assert as_other.post(url).json() == watching
     assert Subscription.objects.filter(user=other_member, thread=thread).exists()
     assert as_other.get(f"/api/v1/threads/{thread.pk}/").json()["is_subscribed"] is True
-    assert as_other.delete(url).json() == {"thread": thread.pk, "is_subscribed": False}
+    neither = {"thread": thread.pk, "is_subscribed": False, "level": "normal"}
+    assert as_other.delete(url).json() == neither
     assert not Subscription.objects.filter(user=other_member, thread=thread).exists()
+
+
+def test_mute_through_the_api_and_a_bad_level_is_a_400(as_other, other_member, thread):
+    url = f"/api/v1/threads/{thread.pk}/subscription/"
+    response = as_other.post(url, {"level": "muted"})
+    assert response.json() == {"thread": thread.pk, "is_subscribed": False, "level": "muted"}
+    assert Subscription.objects.get(user=other_member, thread=thread).level == "muted"
+    assert as_other.get(f"/api/v1/threads/{thread.pk}/").json()["is_subscribed"] is False
+    response = as_other.post(url, {"level": "everything"})
+    assert response.status_code == 400
+    assert "level" in response.json()["error"]["fields"]
+    assert Subscription.objects.get(user=other_member, thread=thread).level == "muted"
 
 
 def test_unchanged_thread_list_answers_304_and_etag_depends_on_viewer(as_member, as_other, thread):
