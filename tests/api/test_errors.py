@@ -135,8 +135,25 @@ def test_unknown_api_urls_are_json_404_even_for_writes_with_a_session(member):
         assert error_of(response)["code"] == "not_found"
 
 
-def test_options_requests_are_not_a_server_error(as_member):
+def test_options_requests_answer_the_allowed_methods(as_member):
     for url in ("/api/v1/me/avatar/", "/api/v1/me/", "/api/v1/threads/"):
         response = as_member.options(url)
-        assert response.status_code == 405
-        assert error_of(response)["code"] == "method_not_allowed"
+        assert response.status_code == 200
+        assert "OPTIONS" in response["Allow"]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/threads/", "/api/v1/categories/", "/api/v1/changes/"])
+def test_options_answers_the_methods_allow_lists(anon, url):
+    response = anon.options(url)
+    assert response.status_code == 200
+    allowed = {m.strip() for m in response["Allow"].split(",")}
+    assert "OPTIONS" in allowed
+    assert set(response.json()["allowed_methods"]) == allowed
+
+
+def test_a_stale_token_on_a_public_read_is_a_clear_401(anon, thread):
+    anon.credentials(HTTP_AUTHORIZATION="Bearer " + "0" * 64)
+    response = anon.get("/api/v1/threads/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+    assert response["WWW-Authenticate"]
