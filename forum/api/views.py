@@ -22,7 +22,7 @@ from core.api.conditional import ConditionalGetMixin
 from forum import policy, quotes, selectors, services
 from forum.api import filters, serializers
 from forum.forms import SEARCH_QUERY_MAX, SearchForm
-from forum.models import Post, PostRevision, Thread
+from forum.models import Post, PostRevision, Subscription, Thread
 from forum.policy import AnyUser
 
 EXCERPT_MAX = 5000
