@@ -35,10 +35,17 @@ class JSONParser(parsers.JSONParser):
         raw = stream.read(limit + 1) if limit is not None else stream.read()
         if limit is not None and len(raw) > limit:
             raise RequestTooLarge()
-        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        # The charset the client declared, even one Django ignored as unknown (it would fall back
+        # to UTF-8): an unknown or non-text codec ("rot13", "base64") is bad input, not a 500.
+        declared_charset = getattr(request, "content_params", {}).get("charset")
+        encoding = declared_charset or parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
-            data = json.loads(raw.decode(encoding), parse_constant=_reject_constant)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            text = raw.decode(encoding)
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise ParseError(f"The request body is not text in the charset {encoding!r}.") from exc
+        try:
+            data = json.loads(text, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as exc:
             raise ParseError("The request body is not valid JSON.") from exc
         bad = _nul_paths(data)
         if bad:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.test import Client
 
 from forum.models import Post
 from tests.api.conftest import error_of
@@ -157,3 +158,19 @@ def test_a_stale_token_on_a_public_read_is_a_clear_401(anon, thread):
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "authentication_failed"
     assert response["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("charset", ["rot13", "base64", "no-such-charset"])
+def test_a_json_body_in_an_unknown_charset_is_400(as_member, thread, charset):
+    # Raw bytes through Django's client: the API client would encode the body in that charset.
+    client = Client(HTTP_AUTHORIZATION=as_member._credentials["HTTP_AUTHORIZATION"])
+    response = client.generic(
+        "POST",
+        f"/api/v1/threads/{thread.pk}/posts/",
+        b'{"body": "Hello"}',
+        content_type="application/json",
+        CONTENT_TYPE=f"application/json; charset={charset}",
+    )
+    assert response.status_code == 400, response.content
+    assert error_of(response)["code"] == "parse_error"
+    assert not thread.posts.filter(number=2).exists()
