@@ -69,4 +69,30 @@ def add_error_responses(result, generator, request, public):
                 )
             if method == "get":
                 responses.setdefault("304", {"description": "Not modified (If-None-Match)."})
+                _declare_conditional_get(operation)
     return result
+
+
+ETAG_HEADER = {
+    "schema": {"type": "string"},
+    "description": "Strong validator of this answer for this viewer; send it back as "
+    "If-None-Match.",
+}
+
+
+def _declare_conditional_get(operation: dict) -> None:
+    """Every successful GET carries an ETag and honours If-None-Match (core.api.conditional):
+    say so, so generated clients expose both."""
+    parameters = operation.setdefault("parameters", [])
+    if not any(p.get("name") == "If-None-Match" for p in parameters):
+        parameters.append(
+            {
+                "in": "header",
+                "name": "If-None-Match",
+                "schema": {"type": "string"},
+                "description": "The ETag of a copy the client holds: 304 when it is current.",
+            }
+        )
+    for status in ("200", "304"):
+        if status in operation["responses"]:
+            operation["responses"][status].setdefault("headers", {})["ETag"] = ETAG_HEADER

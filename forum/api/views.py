@@ -41,6 +41,8 @@ def _thread_response(request, thread: Thread, *, code=status.HTTP_200_OK) -> Res
     )
 
 
+@extend_schema_view(get=extend_schema(operation_id="categories_list"))
+@extend_schema(summary="Categories, in their order")
 class CategoryListView(ConditionalGetMixin, generics.ListAPIView):
     serializer_class = serializers.CategorySerializer
     pagination_class = None
@@ -48,8 +50,13 @@ class CategoryListView(ConditionalGetMixin, generics.ListAPIView):
 
 
 @extend_schema_view(
-    get=extend_schema(summary="List threads", responses=serializers.ThreadSerializer(many=True)),
+    get=extend_schema(
+        operation_id="threads_list",
+        summary="List threads",
+        responses=serializers.ThreadSerializer(many=True),
+    ),
     post=extend_schema(
+        operation_id="threads_create",
         summary="Start a thread",
         parameters=[IDEMPOTENCY_PARAMETER],
         request=serializers.ThreadCreateSerializer,
@@ -83,8 +90,9 @@ class ThreadListView(ConditionalGetMixin, generics.ListCreateAPIView):
 
 
 @extend_schema_view(
-    get=extend_schema(summary="A thread"),
+    get=extend_schema(operation_id="threads_get", summary="A thread"),
     patch=extend_schema(
+        operation_id="threads_rename",
         summary="Rename a thread (its author while open, or a moderator)",
         request=serializers.ThreadUpdateSerializer,
         responses=serializers.ThreadSerializer,
@@ -131,6 +139,7 @@ class _ThreadActionView(APIView):
         return _thread_response(request, thread)
 
 
+@extend_schema_view(post=extend_schema(operation_id="threads_lock"))
 @extend_schema(
     summary="Lock or unlock a thread (moderators)",
     request=serializers.ThreadLockSerializer,
@@ -143,6 +152,7 @@ class ThreadLockView(_ThreadActionView):
         services.thread_lock(actor=self.request.user, thread=thread, locked=data["locked"])
 
 
+@extend_schema_view(post=extend_schema(operation_id="threads_pin"))
 @extend_schema(
     summary="Pin or unpin a thread (moderators)",
     request=serializers.ThreadPinSerializer,
@@ -155,6 +165,7 @@ class ThreadPinView(_ThreadActionView):
         services.thread_pin(actor=self.request.user, thread=thread, pinned=data["pinned"])
 
 
+@extend_schema_view(post=extend_schema(operation_id="threads_move"))
 @extend_schema(
     summary="Move a thread to another category (moderators)",
     request=serializers.ThreadMoveSerializer,
@@ -167,6 +178,7 @@ class ThreadMoveView(_ThreadActionView):
         services.thread_move(actor=self.request.user, thread=thread, category=data["category"])
 
 
+@extend_schema_view(post=extend_schema(operation_id="threads_mark_read"))
 @extend_schema(
     summary="Set how far the viewer has read a thread",
     request=serializers.ReadPositionSerializer,
@@ -190,11 +202,13 @@ class ThreadReadView(APIView):
 
 @extend_schema_view(
     post=extend_schema(
+        operation_id="threads_follow",
         summary="Watch or mute a thread",
         request=serializers.SubscriptionRequestSerializer,
         responses=serializers.SubscriptionSerializer,
     ),
     delete=extend_schema(
+        operation_id="threads_unfollow",
         summary="Neither watch nor mute a thread",
         responses={200: serializers.SubscriptionSerializer},
     ),
@@ -221,10 +235,12 @@ class ThreadSubscriptionView(APIView):
 
 @extend_schema_view(
     get=extend_schema(
+        operation_id="threads_posts",
         summary="Posts of a thread, in order",
         description="Posts the viewer may not read appear as placeholders in their place.",
     ),
     post=extend_schema(
+        operation_id="posts_reply",
         summary="Reply to a thread",
         parameters=[IDEMPOTENCY_PARAMETER],
         request=serializers.PostBodySerializer,
@@ -288,14 +304,17 @@ def post_response(request, post: Post, *, code=status.HTTP_200_OK) -> Response:
 
 
 @extend_schema_view(
-    get=extend_schema(summary="A post"),
+    get=extend_schema(operation_id="posts_get", summary="A post"),
     patch=extend_schema(
+        operation_id="posts_edit",
         summary="Edit a post",
         request=serializers.PostBodySerializer,
         responses=serializers.PostSerializer,
     ),
     delete=extend_schema(
-        summary="Delete one's own post", responses={200: serializers.PostSerializer}
+        operation_id="posts_delete",
+        summary="Delete one's own post",
+        responses={200: serializers.PostSerializer},
     ),
 )
 class PostDetailView(ConditionalGetMixin, generics.GenericAPIView):
@@ -327,6 +346,7 @@ class PostDetailView(ConditionalGetMixin, generics.GenericAPIView):
         return post_response(request, post)
 
 
+@extend_schema_view(get=extend_schema(operation_id="posts_revisions"))
 @extend_schema(summary="Earlier versions of a post (its author and moderators)")
 class PostRevisionsView(ConditionalGetMixin, generics.ListAPIView):
     serializer_class = serializers.PostRevisionSerializer
@@ -345,6 +365,7 @@ class PostRevisionsView(ConditionalGetMixin, generics.ListAPIView):
         return PostRevision.objects.filter(post=post).select_related("editor")
 
 
+@extend_schema_view(get=extend_schema(operation_id="posts_quote_markup"))
 @extend_schema(
     summary="Markup that quotes a post, or part of it",
     parameters=[
@@ -366,6 +387,7 @@ class PostQuoteView(APIView):
         return Response({"markup": markup})
 
 
+@extend_schema_view(get=extend_schema(operation_id="search"))
 @extend_schema(
     summary="Search posts",
     description=(
@@ -416,6 +438,7 @@ class SearchView(ConditionalGetMixin, generics.ListAPIView):
         return Response({"next": next_url, "previous": None, "results": data})
 
 
+@extend_schema_view(get=extend_schema(operation_id="notifications_list"))
 @extend_schema(summary="The viewer's notifications, newest first")
 class NotificationListView(ConditionalGetMixin, generics.ListAPIView):
     serializer_class = serializers.NotificationSerializer
@@ -435,7 +458,11 @@ def _unread_notifications(user) -> int:
     return selectors.notification_unread_count(user=user)
 
 
-@extend_schema(summary="How many notifications are unread", responses=serializers.CountSerializer)
+@extend_schema_view(get=extend_schema(operation_id="notifications_unread_count"))
+@extend_schema(
+    summary="How many notifications are unread",
+    responses=serializers.CountSerializer,
+)
 class NotificationUnreadCountView(ConditionalGetMixin, APIView):
     permission_classes = [permissions.IsAuthenticated]
 
@@ -443,6 +470,7 @@ class NotificationUnreadCountView(ConditionalGetMixin, APIView):
         return Response({"count": _unread_notifications(request.user)})
 
 
+@extend_schema_view(post=extend_schema(operation_id="notifications_mark_read"))
 @extend_schema(
     summary="Mark notifications read",
     request=serializers.NotificationsReadSerializer,
@@ -459,6 +487,7 @@ class NotificationMarkReadView(APIView):
         return Response({"count": _unread_notifications(request.user)})
 
 
+@extend_schema_view(get=extend_schema(operation_id="changes"))
 @extend_schema(
     summary="What changed since the last sync",
     description=(
