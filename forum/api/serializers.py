@@ -170,6 +170,10 @@ class PostNoticeSerializer(serializers.Serializer):
     kind = serializers.CharField()
     severity = serializers.CharField()
     text = serializers.CharField()
+    crisis_line = serializers.CharField(
+        allow_null=True,
+        help_text="With urgent notices: the deployment's crisis line, shown with the notice.",
+    )
 
 
 class PostPermissionsSerializer(serializers.Serializer):
@@ -254,7 +258,15 @@ class PostSerializer(serializers.Serializer):
                     for q in quotes.quote_states(post, user)
                 ],
                 "notices": [
-                    {"id": n.pk, "kind": n.kind, "severity": n.severity, "text": n.text}
+                    {
+                        "id": n.pk,
+                        "kind": n.kind,
+                        "severity": n.severity,
+                        "text": n.text,
+                        "crisis_line": (
+                            settings.STOA["CRISIS_LINE"] or None if n.severity == "urgent" else None
+                        ),
+                    }
                     for n in notices
                 ],
             }

@@ -137,7 +137,10 @@ def test_moderator_hides_and_restores_a_post(as_moderator, as_member, flagged, t
     assert thread.post_count == 2
 
 
-def test_moderator_adds_and_removes_a_notice_that_members_see(as_moderator, as_member, thread):
+def test_moderator_adds_and_removes_a_notice_that_members_see(
+    settings, as_moderator, as_member, thread
+):
+    settings.STOA = {**settings.STOA, "CRISIS_LINE": "Call 988 now."}
     post = thread.posts.get(number=1)
     response = as_moderator.post(
         f"/api/v1/posts/{post.pk}/notices/", {"severity": "urgent", "text": "See a doctor today."}
@@ -151,6 +154,7 @@ def test_moderator_adds_and_removes_a_notice_that_members_see(as_moderator, as_m
             "kind": "refer_professional",
             "severity": "urgent",
             "text": "See a doctor today.",
+            "crisis_line": "Call 988 now.",
         }
     ]
     assert as_member.post(f"/api/v1/moderation/notices/{notice_id}/remove/").status_code == 403

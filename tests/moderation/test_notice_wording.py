@@ -64,6 +64,11 @@ def test_the_crisis_line_shows_with_urgent_notices_only(stub_detector, settings,
     assert "Please seek care now." in page and "Call 988 now." in page
     page = client.get(advice.thread.get_absolute_url()).content.decode()
     assert "About medical advice." in page and "Call 988" not in page
+    # The API gives apps the same line with the same notices.
+    (notice,) = client.get(f"/api/v1/posts/{urgent.pk}/").json()["notices"]
+    assert notice["crisis_line"] == "Thinking about suicide? Call 988 now."
+    (notice,) = client.get(f"/api/v1/posts/{advice.pk}/").json()["notices"]
+    assert notice["crisis_line"] is None
 
 
 def test_admin_previews_the_wording_and_audits_category_lines(settings, running):
