@@ -15,6 +15,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from forum import policy, quotes, selectors, services
+from moderation import sanctions
 from tests.api.conftest import bearer
 from tests.factories import UserFactory
 
@@ -118,6 +119,12 @@ def world(category):
     )
     services.post_reply(author=quoter, thread=locked, body="A reply before the lock.")
     locked = services.thread_lock(actor=moderator, thread=locked)
+    # A member who wrote a post, then was suspended: reads everything a member reads, may do
+    # nothing (not even edit or delete their own post).
+    suspended = UserFactory(username="benched")
+    services.post_reply(author=suspended, thread=thread, body="Written before the suspension.")
+    sanctions.member_suspend(moderator=moderator, member=suspended, reason="Spam.", until=None)
+    suspended.refresh_from_db()
     thread.refresh_from_db()
     viewers = {
         "anonymous": None,
@@ -126,11 +133,12 @@ def world(category):
         "quoter": quoter,
         "moderator": moderator,
         "administrator": admin,
+        "suspended": suspended,
     }
     return {"threads": [thread, locked], "viewers": viewers, "quoting": quoting}
 
 
-VIEWERS = ["anonymous", "member", "author", "quoter", "moderator", "administrator"]
+VIEWERS = ["anonymous", "member", "author", "quoter", "moderator", "administrator", "suspended"]
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)
@@ -158,6 +166,11 @@ def test_thread_page_and_api_expose_the_same_facts(world, viewer, client):
             where = f"{viewer}, post #{post.number} ({post.state}) in {thread.title!r}"
             assert web[post.pk] == expected, f"web diverges from the policy for {where}"
             assert data[post.pk] == expected, f"API diverges from the policy for {where}"
+            if viewer == "suspended":
+                # The suspension holds on both surfaces: every post reads, no action is offered
+                # (reading their own post's revisions is reading).
+                assert expected["actions"] <= {"can_view_revisions"}, where
+                assert post.state != "visible" or expected["text"], where
         if thread.is_locked:
             continue
         # The removed text reaches neither surface (not even the quoter's own `body`) unless
