@@ -70,6 +70,9 @@ def add_error_responses(result, generator, request, public):
             if method == "get":
                 responses.setdefault("304", {"description": "Not modified (If-None-Match)."})
                 _declare_conditional_get(operation)
+            # Sign-in and other open operations: say explicitly that no credentials are needed.
+            operation.setdefault("security", [{}])
+    _type_nullable_references(schemas)
     return result
 
 
@@ -96,3 +99,13 @@ def _declare_conditional_get(operation: dict) -> None:
     for status in ("200", "304"):
         if status in operation["responses"]:
             operation["responses"][status].setdefault("headers", {})["ETag"] = ETAG_HEADER
+
+
+def _type_nullable_references(schemas: dict) -> None:
+    """A nullable nested object (`Post.author`, a feed entry's `post`) is published as
+    `allOf: [$ref], nullable: true`; OpenAPI 3.0 wants a `type` beside `nullable`, and strict
+    generators drop or crash on it without one."""
+    for schema in schemas.values():
+        for prop in schema.get("properties", {}).values():
+            if prop.get("nullable") and "type" not in prop and ("allOf" in prop or "$ref" in prop):
+                prop["type"] = "object"
