@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from accounts import views
 from accounts.forms import QueuedPasswordResetForm
@@ -17,7 +17,7 @@ urlpatterns = [
 ]
 
 # Django's own login, logout and password views, un-namespaced as Django expects them.
-auth_patterns = [
+auth_patterns: list[URLPattern | URLResolver] = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -2,20 +2,20 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.urls import auth_patterns
 from core.api.exceptions import not_found
 
-v1_patterns = [
+v1_patterns: list[URLPattern | URLResolver] = [
     path("", include("forum.api.urls")),
     path("", include("accounts.api.urls")),
     path("", include("moderation.api.urls")),
     path("", include("integrations.api.urls")),
 ]
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("v1/", include((v1_patterns, "api"), namespace="api")),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script, so the
@@ -24,7 +24,7 @@ api_patterns = [
     re_path(r"^", not_found),
 ]
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("forum.urls")),
     path("", include("moderation.urls")),
     path("accounts/", include("accounts.urls")),
