@@ -8,6 +8,7 @@ a client rotating that header still counts as one address. Counters live in the 
 
 from __future__ import annotations
 
+import math
 import time
 
 from django.core.cache import cache
@@ -22,22 +23,26 @@ def hit(key: str, *, limit: int, period: int, now: float | None = None) -> float
     A fixed window moved with the cache's atomic add/incr, never read-then-written, so parallel
     requests cannot all slip under the limit; with REDIS_URL every process shares it.
     """
+    count, left = count_hit(key, period=period, now=now)
+    if count <= limit:
+        return None
+    return max(left, 1.0)
+
+
+def count_hit(key: str, *, period: int, now: float | None = None) -> tuple[int, float]:
+    """Count one event under `key`: how many this window holds now, and the seconds left in
+    the window (0 counted when the cache lost the counter twice in a row)."""
     now = time.time() if now is None else now
     window = int(now // period)
     window_key = f"ratelimit:{key}:{window}"
     for _ in range(2):
         cache.add(window_key, 0, timeout=period + 1)
         try:
-            count = cache.incr(window_key)
-            break
+            return cache.incr(window_key), (window + 1) * period - now
         except ValueError:
             # The counter expired between add and incr: start the window again.
             continue
-    else:
-        return None
-    if count <= limit:
-        return None
-    return max((window + 1) * period - now, 1.0)
+    return 0, (window + 1) * period - now
 
 
 def throttle_wait(request: HttpRequest, throttle_classes) -> float | None:
@@ -64,7 +69,10 @@ class SimpleRateThrottle(_DRFSimpleRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        self._wait = hit(self.key, limit=self.num_requests, period=self.duration, now=self.timer())
+        count, left = count_hit(self.key, period=self.duration, now=self.timer())
+        # What the RateLimit-* headers tell the client (core.api.ratelimit).
+        self.budget = (self.num_requests, max(self.num_requests - count, 0), math.ceil(left))
+        self._wait = None if count <= self.num_requests else max(left, 1.0)
         return self._wait is None
 
     def wait(self):

@@ -19,6 +19,7 @@ from accounts.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from core import throttles
 from core.api import pagination
 from core.api.conditional import ConditionalGetMixin
+from core.api.ratelimit import RateLimitHeadersMixin
 from forum import policy, quotes, selectors, services
 from forum.api import filters, serializers
 from forum.forms import SEARCH_QUERY_MAX, SearchForm
@@ -63,7 +64,7 @@ class CategoryListView(ConditionalGetMixin, generics.ListAPIView):
         responses={201: serializers.ThreadSerializer},
     ),
 )
-class ThreadListView(ConditionalGetMixin, generics.ListCreateAPIView):
+class ThreadListView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListCreateAPIView):
     serializer_class = serializers.ThreadSerializer
     pagination_class = pagination.ThreadPagination
     filterset_class = filters.ThreadFilter
@@ -98,7 +99,7 @@ class ThreadListView(ConditionalGetMixin, generics.ListCreateAPIView):
         responses=serializers.ThreadSerializer,
     ),
 )
-class ThreadDetailView(ConditionalGetMixin, generics.RetrieveAPIView):
+class ThreadDetailView(RateLimitHeadersMixin, ConditionalGetMixin, generics.RetrieveAPIView):
     serializer_class = serializers.ThreadSerializer
 
     def get_queryset(self):
@@ -247,7 +248,7 @@ class ThreadSubscriptionView(APIView):
         responses={201: serializers.PostSerializer},
     ),
 )
-class ThreadPostsView(ConditionalGetMixin, generics.ListCreateAPIView):
+class ThreadPostsView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListCreateAPIView):
     serializer_class = serializers.PostSerializer
     pagination_class = pagination.PostPagination
     filterset_class = filters.PostFilter
@@ -317,7 +318,7 @@ def post_response(request, post: Post, *, code=status.HTTP_200_OK) -> Response:
         responses={200: serializers.PostSerializer},
     ),
 )
-class PostDetailView(ConditionalGetMixin, generics.GenericAPIView):
+class PostDetailView(RateLimitHeadersMixin, ConditionalGetMixin, generics.GenericAPIView):
     serializer_class = serializers.PostSerializer
 
     def get_throttles(self):
@@ -410,7 +411,7 @@ class PostQuoteView(APIView):
     ],
     responses=serializers.SearchResultSerializer(many=True),
 )
-class SearchView(ConditionalGetMixin, generics.ListAPIView):
+class SearchView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListAPIView):
     serializer_class = serializers.SearchResultSerializer
     pagination_class = pagination.SearchPagination
     filter_backends: list = []

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from core import throttles
 from forum import selectors, services
 from forum.models import Post, ReadMarker, Subscription, Thread
 from tests.api.conftest import bearer, error_of
@@ -332,3 +333,21 @@ def test_unread_counts_agree_with_the_web_and_own_posts_are_read(
     assert api["unread_count"] == web.unread_count == 2
     as_moderator = bearer(moderator)
     assert as_moderator.get(f"/api/v1/threads/{thread.pk}/").json()["unread_count"] == 4
+
+
+def test_throttled_endpoints_send_their_budget_and_429_sends_retry_after(
+    monkeypatch, as_member, thread
+):
+    rates = {**throttles.PostUserThrottle.THROTTLE_RATES, "post_user": "2/min"}
+    monkeypatch.setattr(throttles.PostUserThrottle, "THROTTLE_RATES", rates)
+    url = f"/api/v1/threads/{thread.pk}/posts/"
+    first = as_member.post(url, {"body": "Budget one"}, format="json")
+    assert first.status_code == 201
+    assert first["RateLimit-Limit"] == "2"
+    assert first["RateLimit-Remaining"] == "1"
+    assert 0 < int(first["RateLimit-Reset"]) <= 60
+    assert as_member.post(url, {"body": "Budget two"}, format="json")["RateLimit-Remaining"] == "0"
+    refused = as_member.post(url, {"body": "Budget three"}, format="json")
+    assert refused.status_code == 429
+    assert refused["RateLimit-Remaining"] == "0"
+    assert int(refused["Retry-After"]) >= 1
