@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
+
+
+def cursor_of(url: str | None) -> str | None:
+    """The `cursor` parameter of a page link, for clients that keep a token, not a URL."""
+    if not url:
+        return None
+    return parse_qs(urlsplit(url).query).get("cursor", [None])[0]
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -24,6 +33,20 @@ class CursorPagination(pagination.CursorPagination):
                 {self.page_size_query_param: ["A whole number from 1 up."]}, code="invalid"
             )
         return min(int(value), self.max_page_size)
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["next_cursor"] = cursor_of(response.data.get("next"))
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["next_cursor"] = {
+            "type": "string",
+            "nullable": True,
+            "description": "The next page's `cursor` parameter alone (null on the last page).",
+        }
+        return schema
 
     def paginate_queryset(self, queryset, request, view=None):
         self._model = queryset.model

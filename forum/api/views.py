@@ -436,7 +436,9 @@ class SearchView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListAPIVie
                 request.build_absolute_uri(), "cursor", found.next_cursor
             )
         data = self.get_serializer(found.posts, many=True).data
-        return Response({"next": next_url, "previous": None, "results": data})
+        return Response(
+            {"next": next_url, "next_cursor": found.next_cursor, "previous": None, "results": data}
+        )
 
 
 @extend_schema_view(get=extend_schema(operation_id="notifications_list"))

@@ -351,3 +351,13 @@ def test_throttled_endpoints_send_their_budget_and_429_sends_retry_after(
     assert refused.status_code == 429
     assert refused["RateLimit-Remaining"] == "0"
     assert int(refused["Retry-After"]) >= 1
+
+
+def test_pages_carry_the_next_cursor_beside_the_next_url(anon, member, make_thread):
+    for _ in range(3):
+        make_thread(member)
+    first = anon.get("/api/v1/threads/?page_size=2").json()
+    assert first["next_cursor"] and f"cursor={first['next_cursor']}" in first["next"]
+    second = anon.get("/api/v1/threads/", {"page_size": 2, "cursor": first["next_cursor"]}).json()
+    assert len(second["results"]) == 1
+    assert second["next_cursor"] is None
