@@ -57,7 +57,8 @@ class ReviewSerializer(serializers.ModelSerializer):
     decided_by = UserSummarySerializer(read_only=True, allow_null=True)
     report_count = serializers.IntegerField(read_only=True, default=0)
     open_reports = serializers.IntegerField(read_only=True, default=0)
-    waiting_since = serializers.DateTimeField(read_only=True, default=None)
+    # None for a review that is not waiting (cleared or decided, no open report).
+    waiting_since = serializers.DateTimeField(read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = Review

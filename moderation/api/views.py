@@ -268,7 +268,11 @@ class MemberSanctionsView(APIView):
 
     def get(self, request, username: str):
         member = _member(username)
-        return Response(serializers.SanctionSerializer(_sanctions_of(member), many=True).data)
+        return Response(
+            serializers.SanctionSerializer(
+                _sanctions_of(member), many=True, context={"request": request}
+            ).data
+        )
 
     def post(self, request, username: str):
         member = _member(username)
@@ -281,7 +285,8 @@ class MemberSanctionsView(APIView):
             reason=data.validated_data["reason"],
         )
         return Response(
-            serializers.SanctionSerializer(sanction).data, status=status.HTTP_201_CREATED
+            serializers.SanctionSerializer(sanction, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
         )
 
 
@@ -295,4 +300,8 @@ class MemberLiftView(APIView):
 
     def post(self, request, username: str):
         member = sanctions.suspension_lift(moderator=request.user, member=_member(username))
-        return Response(serializers.SanctionSerializer(_sanctions_of(member), many=True).data)
+        return Response(
+            serializers.SanctionSerializer(
+                _sanctions_of(member), many=True, context={"request": request}
+            ).data
+        )

@@ -319,3 +319,26 @@ def test_staff_cannot_be_sanctioned_through_the_api(as_moderator, moderator):
     response = as_moderator.post(url, {"measure": "warn", "reason": "Be nice"})
     assert response.status_code == 403
     assert not other_moderator.sanctions.exists()
+
+
+def test_sanction_answers_name_people_by_absolute_avatar_urls(as_moderator, moderator, member):
+    """The schema says `uri`: a relative path breaks strict clients (schemathesis found it)."""
+    type(moderator).objects.filter(pk=moderator.pk).update(
+        avatar="avatars/mod-192.jpg", avatar_small="avatars/mod-64.jpg"
+    )
+    url = f"/api/v1/moderation/members/{member.username}/sanctions/"
+    created = as_moderator.post(url, {"measure": "warn", "reason": "Be kind"}).json()
+    listed = as_moderator.get(url).json()
+    for by in (created["created_by"], listed[0]["created_by"]):
+        assert by["avatar"] == "http://testserver/media/avatars/mod-192.jpg"
+        assert by["avatar_small"].startswith("http://testserver/")
+
+
+def test_a_review_that_is_not_waiting_says_so_with_null(as_moderator, moderator, thread):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    review = schema["components"]["schemas"]["Review"]["properties"]["waiting_since"]
+    assert review.get("nullable") or {"type": "null"} in review.get("anyOf", [])
+    listed = as_moderator.get("/api/v1/moderation/queue/?status=clear").json()["results"]
+    assert listed and all(r["waiting_since"] is None for r in listed)
