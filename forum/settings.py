@@ -357,6 +357,9 @@ SPECTACULAR_SETTINGS = {
         "PostStateEnum": "forum.models.Post.State",
         "ReportReasonEnum": "moderation.models.Report.Reason",
         "ReviewStatusEnum": "moderation.models.Review.Status",
+        # A review's severity (none included) and the severities a moderator may set.
+        "SeverityEnum": "moderation.models.Severity",
+        "NoticeSeverityEnum": ["advice", "urgent"],
     },
 }
 
