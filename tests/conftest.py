@@ -63,6 +63,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: throttle and sign-in counters, idempotency keys
+    and the page cache's version would otherwise carry over from earlier tests (or, on Redis,
+    from an earlier run). Serial with a shared Redis, per process with local memory."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _no_page_cache(settings):
     """The anonymous page cache (forum.pagecache) is off unless a test turns it on
     (tests/forum/test_pagecache.py): many tests change rows with queryset updates, which
