@@ -166,13 +166,22 @@ def check_username(username: str, *, exclude_pk: int | None = None) -> str:
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
     if others.filter(username__iexact=username).exists():
-        raise ValidationError({"username": ["That username is taken."]})
+        raise ValidationError(
+            {"username": [ValidationError("That username is taken.", code="duplicate")]}
+        )
     if others.filter(
         Q(username_skeleton=skeleton(username))
         | Q(username_cased_skeleton=cased_skeleton(username))
     ).exists():
         raise ValidationError(
-            {"username": ["That username looks too much like an existing one. Choose another."]}
+            {
+                "username": [
+                    ValidationError(
+                        "That username looks too much like an existing one. Choose another.",
+                        code="duplicate",
+                    )
+                ]
+            }
         )
     return username
 

@@ -46,27 +46,27 @@ def _limits() -> dict:
 
 def clean_body(body: str, *, field: str = "body") -> str:
     if not isinstance(body, str):
-        raise ValidationError({field: ["Enter some text."]})
+        raise ValidationError({field: [ValidationError("Enter some text.", code="not_a_string")]})
     body = body.replace("\r\n", "\n").replace("\x00", "")
     if not body.strip():
-        raise ValidationError({field: ["A post cannot be empty."]})
+        raise ValidationError({field: [ValidationError("A post cannot be empty.", code="blank")]})
     limit = _limits()["POST_MAX_LENGTH"]
     if len(body) > limit:
-        raise ValidationError(
-            {field: [f"A post can hold at most {limit:,} characters (this one has {len(body):,})."]}
-        )
+        message = f"A post can hold at most {limit:,} characters (this one has {len(body):,})."
+        raise ValidationError({field: [ValidationError(message, code="max_length")]})
     return body
 
 
 def clean_title(title: str) -> str:
     title = " ".join(str(title or "").split())
     if not title:
-        raise ValidationError({"title": ["A thread needs a title."]})
+        raise ValidationError({"title": [ValidationError("A thread needs a title.", code="blank")]})
     # A zero-width-only title lists as an invisible thread; an override reorders the list.
     names.check_visible_text(title, field="title", what="A title")
     limit = _limits()["TITLE_MAX_LENGTH"]
     if len(title) > limit:
-        raise ValidationError({"title": [f"A title can hold at most {limit} characters."]})
+        message = f"A title can hold at most {limit} characters."
+        raise ValidationError({"title": [ValidationError(message, code="max_length")]})
     return title
 
 
@@ -86,7 +86,8 @@ def refuse_repeat(*, author: User, body: str) -> None:
     )[:100]
     words = body.split()
     if any(source.split() == words for source in recent):
-        raise ValidationError({"body": ["You posted this same text a moment ago."]})
+        message = "You posted this same text a moment ago."
+        raise ValidationError({"body": [ValidationError(message, code="duplicate")]})
 
 
 def _lock_author(author: User) -> None:

@@ -353,6 +353,12 @@ def post_rescreen_batch(
 # --- Reports -------------------------------------------------------------------------------
 
 
+def _already_reported() -> ValidationError:
+    # "duplicate" in the API's field codes: an app can say "already reported" in its own words.
+    message = "You have already reported this post."
+    return ValidationError({"post": [ValidationError(message, code="duplicate")]})
+
+
 @transaction.atomic
 def report_create(*, reporter: User, post: Post, reason: str, comment: str = "") -> Report:
     """A member reports a post; the post joins the review queue.
@@ -376,14 +382,14 @@ def report_create(*, reporter: User, post: Post, reason: str, comment: str = "")
     report = Report(post=post, reporter=reporter, reason=reason, comment=comment)
     report.full_clean(exclude=["post", "reporter"], validate_unique=False)
     if Report.objects.filter(post=post, reporter=reporter).exists():
-        raise ValidationError({"post": ["You have already reported this post."]})
+        raise _already_reported()
     report.down_weighted = _check_false_reporter(reporter)
     try:
         # A savepoint: a concurrent duplicate must not break the caller's transaction.
         with transaction.atomic():
             report.save()
     except IntegrityError:
-        raise ValidationError({"post": ["You have already reported this post."]}) from None
+        raise _already_reported() from None
 
     review, _ = Review.objects.select_for_update().get_or_create(post=post)
     before = snapshot(review)

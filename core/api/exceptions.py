@@ -1,8 +1,11 @@
 """One JSON shape for every API error:
 
-    {"error": {"code": "invalid", "message": "...", "fields": {"body": ["..."]}}}
+    {"error": {"code": "invalid", "message": "...", "fields": {"body": ["..."]},
+               "field_codes": {"body": ["max_length"]}}}
 
-`fields` is present for validation errors (400) only.
+`fields` and `field_codes` are present for validation errors (400) only: `field_codes` holds,
+for each field, a machine-readable code per message, in the same order (FIELD_CODES lists the
+usual ones), so an app can react to `duplicate` or `required` without parsing English.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -22,13 +26,43 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "request_too_large"
 
 
-def django_validation_detail(exc: DjangoValidationError) -> dict[str, list[str]]:
+# The codes clients meet most; any other DRF or Django validator code may appear too.
+FIELD_CODES = (
+    "required",
+    "blank",
+    "null",
+    "invalid",
+    "not_a_string",
+    "max_length",
+    "min_length",
+    "min_value",
+    "max_value",
+    "invalid_choice",
+    "does_not_exist",
+    "duplicate",
+    "throttled",
+    "invalid_cursor",
+    "not_allowed",
+)
+
+
+def _details(errors: list[DjangoValidationError]) -> list[ErrorDetail]:
+    # Each message keeps its validator's code ("invalid" when the raiser gave none).
+    return [
+        ErrorDetail(message, code=error.code or "invalid")
+        for error in errors
+        for message in error.messages
+    ]
+
+
+def django_validation_detail(exc: DjangoValidationError) -> dict[str, list[ErrorDetail]]:
+    """A Django ValidationError as DRF detail: messages per field, each with its code."""
     if hasattr(exc, "error_dict"):
         return {
-            ("non_field_errors" if field == "__all__" else field): list(messages)
-            for field, messages in exc.message_dict.items()
+            ("non_field_errors" if field == "__all__" else field): _details(errors)
+            for field, errors in exc.error_dict.items()
         }
-    return {"non_field_errors": list(exc.messages)}
+    return {"non_field_errors": _details(exc.error_list)}
 
 
 def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
@@ -80,6 +114,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         error["fields"] = fields
+        error["field_codes"] = _flatten(exc.get_codes())
         first = next(iter(fields.values()), ["Invalid input."])
         error["message"] = first[0] if first else "Invalid input."
     else:

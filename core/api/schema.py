@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from core.api.exceptions import FIELD_CODES
+
 ERROR_STATUSES = {
-    "400": "Invalid input: `error.fields` maps each field to its messages.",
+    "400": "Invalid input: `error.fields` maps each field to its messages, `error.field_codes` "
+    "to a code per message (`required`, `max_length`, `duplicate`, `invalid_choice`...).",
     "401": "Not authenticated: send `Authorization: Bearer <token>`.",
     "403": "Not allowed for this account.",
     "404": "Not found, or not visible to this account.",
@@ -31,6 +34,18 @@ def add_error_responses(result, generator, request, public):
                         "message": {"type": "string"},
                         "fields": {
                             "type": "object",
+                            "description": "With a 400: each field's messages.",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {"type": "string"},
+                            },
+                        },
+                        "field_codes": {
+                            "type": "object",
+                            "description": "With a 400: each field's codes, one per message in "
+                            "`fields`, in the same order. Usual codes: "
+                            + ", ".join(f"`{code}`" for code in FIELD_CODES)
+                            + "; others may appear.",
                             "additionalProperties": {
                                 "type": "array",
                                 "items": {"type": "string"},
