@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Model, Q
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -65,8 +67,97 @@ class CursorPagination(pagination.CursorPagination):
         return cursor
 
 
-class ThreadPagination(CursorPagination):
-    ordering = ("-last_activity", "-id")
+class KeysetPagination(CursorPagination):
+    """Forward pages by a composite key: the cursor holds every ordering field of the last
+    row, and the next page is the rows after it in that order (a row comparison, no OFFSET).
+    DRF's cursor keeps only the first field and counts the rest as an offset, which breaks on
+    a leading field with few values (pinned or not) and on rows moving between pages.
+    `ordering` must end with a unique field. The token has DRF's shape (base64 of
+    `p=<key>`), so a forged one is the same 404 as for the other lists."""
+
+    ordering: tuple[str, ...] = ("-id",)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self._model = queryset.model
+        key = self._decode_key(request)
+        queryset = queryset.order_by(*self.ordering)
+        if key is not None:
+            queryset = queryset.filter(self._after(key))
+        rows = list(queryset[: self.page_size + 1])
+        self.page = rows[: self.page_size]
+        self._next_key = self._key_of(self.page[-1]) if len(rows) > self.page_size else None
+        return self.page
+
+    def get_next_link(self):
+        if self._next_key is None:
+            return None
+        position = "|".join(self._encode_value(v) for v in self._next_key)
+        return self.encode_cursor(pagination.Cursor(offset=0, reverse=False, position=position))
+
+    def get_previous_link(self):
+        # Forward only: an app scrolls on, and starts again from the top to refresh.
+        return None
+
+    def _fields(self) -> list[tuple[str, bool]]:
+        return [(name.lstrip("-"), name.startswith("-")) for name in self.ordering]
+
+    def _key_of(self, row: Model) -> tuple:
+        return tuple(getattr(row, name) for name, _ in self._fields())
+
+    @staticmethod
+    def _encode_value(value) -> str:
+        if isinstance(value, bool):
+            return "1" if value else "0"
+        if isinstance(value, datetime):
+            return value.isoformat()
+        return str(value)
+
+    def _decode_key(self, request) -> tuple | None:
+        cursor = pagination.CursorPagination.decode_cursor(self, request)
+        if cursor is None:
+            return None
+        parts = (cursor.position or "").split("|")
+        fields = self._fields()
+        if cursor.reverse or len(parts) != len(fields):
+            raise NotFound(self.invalid_cursor_message)
+        try:
+            key = tuple(
+                self._model._meta.get_field(name).to_python(part)
+                for (name, _), part in zip(fields, parts, strict=True)
+            )
+        except (FieldDoesNotExist, ValidationError, ValueError, TypeError, OverflowError):
+            raise NotFound(self.invalid_cursor_message) from None
+        if not all(self._storable(value) for value in key):
+            raise NotFound(self.invalid_cursor_message)
+        return key
+
+    @staticmethod
+    def _storable(value) -> bool:
+        # What PostgreSQL can compare with the column: no null, an aware time, a 64-bit id.
+        if value is None:
+            return False
+        if isinstance(value, datetime):
+            return value.tzinfo is not None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return abs(value) < 2**63
+        return True
+
+    def _after(self, key: tuple) -> Q:
+        """Rows strictly after `key` in `ordering`: (a, b, c) > (x, y, z) spelled out per
+        field, each in its own direction."""
+        after = Q(pk__in=[])
+        equal = Q()
+        for (name, descending), value in zip(self._fields(), key, strict=True):
+            after |= equal & Q(**{f"{name}__{'lt' if descending else 'gt'}": value})
+            equal &= Q(**{name: value})
+        return after
+
+
+class ThreadPagination(KeysetPagination):
+    # The web's order: pinned threads first, then by latest activity.
+    ordering = ("-is_pinned", "-last_activity", "-id")
 
 
 class PostPagination(CursorPagination):
