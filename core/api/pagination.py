@@ -10,6 +10,7 @@ from django.db.models import Model, Q
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.utils.urls import remove_query_param
 
 
 def cursor_of(url: str | None) -> str | None:
@@ -163,6 +164,43 @@ class ThreadPagination(KeysetPagination):
 class PostPagination(CursorPagination):
     # Numbers only grow, so a reader paging forward never skips or repeats a post.
     ordering = ("number",)
+
+
+class ThreadPostPagination(PostPagination):
+    """A thread's posts; a page opened at a post (`around`, `first_unread`) also says which
+    post it was opened at (`target_number`) and links the page before it (`previous`), and
+    its `next` continues from the page's last post."""
+
+    target_number: int | None = None
+    previous_url: str | None = None
+    # Parameters that choose where a page starts: the `next` link continues by cursor alone.
+    position_params = ("around", "first_unread")
+
+    def get_next_link(self):
+        url = super().get_next_link()
+        for name in self.position_params if url else ():
+            url = remove_query_param(url, name)
+        return url
+
+    def get_previous_link(self):
+        if self.previous_url is not None:
+            return self.previous_url
+        return super().get_previous_link()
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["target_number"] = self.target_number
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["target_number"] = {
+            "type": "integer",
+            "nullable": True,
+            "description": "With `around` or `first_unread`: the number of the post the page "
+            "was opened at (scroll to it). Null otherwise.",
+        }
+        return schema
 
 
 class SearchPagination(CursorPagination):

@@ -274,6 +274,35 @@ class PostSerializer(serializers.Serializer):
         return data
 
 
+class PostPositionQuerySerializer(serializers.Serializer):
+    """Where a page of a thread's posts opens: at a post, or at the viewer's first unread."""
+
+    around = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2_147_483_647,
+        help_text="Open the page that holds post number N (as the web's pages: page size "
+        "`page_size`); past the last post, the last page.",
+    )
+    first_unread = serializers.BooleanField(
+        required=False,
+        help_text="true: open the page that holds the viewer's first unread post (the first "
+        "post for a thread never opened or for anonymous readers, the last when all is read).",
+    )
+
+    def validate(self, attrs):
+        if "around" in attrs and attrs.get("first_unread"):
+            raise serializers.ValidationError(
+                {"around": ["Give `around` or `first_unread`, not both."]}, code="invalid"
+            )
+        if self.initial_data.get("cursor") and ("around" in attrs or attrs.get("first_unread")):
+            raise serializers.ValidationError(
+                {"cursor": ["A cursor continues a page: leave `around` and `first_unread` out."]},
+                code="invalid",
+            )
+        return attrs
+
+
 class PostBodySerializer(serializers.Serializer):
     body = TextField(max_length=BODY_INPUT_MAX, trim_whitespace=False)
 

@@ -12,7 +12,7 @@ from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from accounts.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
@@ -238,7 +238,11 @@ class ThreadSubscriptionView(APIView):
     get=extend_schema(
         operation_id="threads_posts",
         summary="Posts of a thread, in order",
-        description="Posts the viewer may not read appear as placeholders in their place.",
+        description="Posts the viewer may not read appear as placeholders in their place. "
+        "`around=N` opens the page that holds post N and `first_unread=true` the page that "
+        "holds the viewer's first unread post; `target_number` names that post, `previous` "
+        "links the page before and `next` continues after.",
+        parameters=[serializers.PostPositionQuerySerializer],
     ),
     post=extend_schema(
         operation_id="posts_reply",
@@ -250,7 +254,7 @@ class ThreadSubscriptionView(APIView):
 )
 class ThreadPostsView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListCreateAPIView):
     serializer_class = serializers.PostSerializer
-    pagination_class = pagination.PostPagination
+    pagination_class = pagination.ThreadPostPagination
     filterset_class = filters.PostFilter
 
     def get_thread(self) -> Thread:
@@ -271,11 +275,34 @@ class ThreadPostsView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListC
 
     def list(self, request, *args, **kwargs):
         thread = self.get_thread()
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        posts = self.filter_queryset(self.get_queryset())
+        # A plain dict: `?around=` must be a 400, not "absent".
+        position = serializers.PostPositionQuerySerializer(data=request.query_params.dict())
+        position.is_valid(raise_exception=True)
+        target = position.validated_data.get("around")
+        if position.validated_data.get("first_unread"):
+            target = selectors.first_unread_number(thread=thread, user=request.user)
+        if target is not None:
+            posts = self._open_at(posts, thread=thread, target=target)
+        page = self.paginate_queryset(posts)
         for post in page:
             # One thread object for the page: permission checks read post.thread.
             post.thread = thread
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def _open_at(self, posts: QuerySet[Post], *, thread: Thread, target: int) -> QuerySet[Post]:
+        """The posts from the start of the page that holds post `target` (the web's pages:
+        numbers are gap-free, placeholders keep their place), and the link to the page
+        before."""
+        size = self.paginator.get_page_size(self.request)
+        target = max(1, min(target, thread.last_number))
+        start = (target - 1) // size * size
+        self.paginator.target_number = target
+        if start:
+            url = self.request.build_absolute_uri()
+            url = remove_query_param(url, "first_unread")
+            self.paginator.previous_url = replace_query_param(url, "around", start)
+        return posts.filter(number__gt=start)
 
     @idempotent
     def create(self, request, *args, **kwargs):
