@@ -85,6 +85,7 @@ class Review(models.Model):
 
         NONE = "", "-"
         LANGUAGE = "language", "Not screened: language"
+        UNSURE = "unsure", "Unsure: just below the threshold"
 
     post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="review")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CLEAR)

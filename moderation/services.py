@@ -187,12 +187,21 @@ def _apply_detection(
     live = _live_notice(post)
     before = {"review": snapshot(review), "notice": snapshot(live)}
     flagged, notices_on = _effective_flag(detection, category_settings)
-    # A post the detector could not read (a language it does not know) is neither flagged nor
-    # cleared: a moderator decides, unless the category wants no automatic queue entries.
-    unread = not detection.screened and notices_on
+    # A post the detector could not read (a language it does not know), or scored just below
+    # the threshold, is neither flagged nor cleared: a moderator decides, without a notice,
+    # unless the category wants no automatic queue entries.
+    if not notices_on or flagged:
+        reason = Review.Reason.NONE
+    elif not detection.screened:
+        reason = Review.Reason.LANGUAGE
+    elif detection.unsure:
+        reason = Review.Reason.UNSURE
+    else:
+        reason = Review.Reason.NONE
+    undecided = reason != Review.Reason.NONE
 
     review.flagged = flagged
-    review.reason = Review.Reason.LANGUAGE if unread else Review.Reason.NONE
+    review.reason = reason
     review.language = detection.language
     review.score = detection.score
     review.severity = detection.severity if flagged else Severity.NONE
@@ -204,11 +213,11 @@ def _apply_detection(
         pass  # The moderator's decision stands.
     elif review.status == Review.Status.DISMISSED:
         # Only a new text gets here (rescans skip decided posts): flagged again, it goes back.
-        if flagged or unread:
+        if flagged or undecided:
             review.status = Review.Status.PENDING
             review.decided_by = None
             review.decided = None
-    elif flagged or unread or _has_open_reports(post):
+    elif flagged or undecided or _has_open_reports(post):
         # Members' open reports keep a post in the queue whatever the detector thinks.
         review.status = Review.Status.PENDING
     else:

@@ -30,6 +30,9 @@ class Detection:
     # False when the detector could not read the post (a language it does not know): it is
     # then neither flagged nor cleared, and a moderator should decide.
     screened: bool = True
+    # Not flagged, but scored within the artefact's "unsure" band just below the threshold,
+    # where out of fold about half the posts ask: a moderator decides, with no notice.
+    unsure: bool = False
 
 
 # Lowest model probability at which a red-flag post that asks something is still flagged.
@@ -81,7 +84,9 @@ def _detect_with(model: Model, text: str) -> Detection:
         # more than a needless notice. The score stays the model's calibrated probability.
         flagged = bool(red_flags(scored.features.norm))
     severity, flags = severity_of(scored.features.norm, flagged)
-    cues = [f"red flag: {f.label}" for f in flags]
+    unsure = not flagged and model.near_threshold(scored.probability)
+    cues = ["unsure: scored just below the threshold"] if unsure else []
+    cues.extend(f"red flag: {f.label}" for f in flags)
     cues.extend(top_cues(scored.contributions, positive=flagged))
     return Detection(
         flagged=flagged,
@@ -89,6 +94,7 @@ def _detect_with(model: Model, text: str) -> Detection:
         severity=severity,
         cues=tuple(dict.fromkeys(cues))[:5],
         model_version=model.model_version,
+        unsure=unsure,
     )
 
 

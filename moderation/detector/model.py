@@ -88,6 +88,9 @@ class Model:
         self.blend: dict[str, float] = data["blend"]
         self.cascade_low: float = data["cascade"]["low"]
         self.cascade_high: float = data["cascade"]["high"]
+        # Lower bound of the "unsure" band below the threshold (chosen out of fold by
+        # training); an artefact without one has no band.
+        self.unsure_low: float = data.get("unsure", {}).get("low", self.threshold)
         self._encoder_dir = encoder_dir
         self._encoder: Encoder | None = None
         self._encoder_lock = threading.Lock()
@@ -138,7 +141,13 @@ class Model:
         return self._encoder
 
     def unsure(self, probability: float) -> bool:
+        """Whether the cheap stages leave ``probability`` open for the sentence encoder."""
         return self.cascade_low <= probability < self.cascade_high
+
+    def near_threshold(self, probability: float) -> bool:
+        """Whether a final ``probability`` falls in the "unsure" band just below the
+        threshold, whose posts go to moderators instead of passing silently."""
+        return self.unsure_low <= probability < self.threshold
 
     def trees_score(self, feats: Features) -> tuple[float, list[tuple[str, float]]]:
         """The cheap stages' raw score (before calibration) and the stage-1 contributions."""

@@ -54,6 +54,12 @@ HEAD_C = 16.0
 # The cascade may settle a post on the cheap stages alone only where, out of fold, that
 # changes the decision of the full model for at most this share of the posts it settles.
 CASCADE_FLIP_BUDGET = 0.002
+# The "unsure" band below the threshold, whose posts go to the review queue without a notice:
+# the widest band (at most UNSURE_MAX_WIDTH, in steps of 0.01) in which, out of fold, at least
+# this share of the posts ask, so that a moderator reading the band finds an ask at least every
+# other post (flagged posts are asks about 93% of the time).
+UNSURE_ASK_SHARE = 0.5
+UNSURE_MAX_WIDTH = 0.2
 
 
 def _round(x: float) -> float:
@@ -150,6 +156,19 @@ def _cascade_band(prob2: np.ndarray, prob: np.ndarray, threshold: float) -> tupl
             break
         high = float(t)
     return low, high
+
+
+def unsure_band(prob: np.ndarray, y: np.ndarray, threshold: float) -> float:
+    """The lower bound of the "unsure" band [low, threshold) over out-of-fold probabilities:
+    the lowest bound at which the band's posts still ask at least ``UNSURE_ASK_SHARE`` of the
+    time; ``threshold`` itself (no band) if even the narrowest band asks less often."""
+    low = threshold
+    for step in range(1, round(UNSURE_MAX_WIDTH * 100) + 1):
+        t = round(threshold - step / 100, 2)
+        band = (prob >= t) & (prob < threshold)
+        if band.any() and y[band].mean() >= UNSURE_ASK_SHARE:
+            low = t
+    return low
 
 
 def train(
@@ -249,11 +268,18 @@ def _train(examples: Sequence[Example], log: Any, encoder: Encoder) -> dict[str,
     served = np.where(unsure, prob, prob2) >= best_t
     oof_p, oof_r = _precision_recall(served, yg)
     oof_f1 = _f1(served, yg)
+    served_prob = np.where(unsure, prob, prob2)
+    unsure_low = unsure_band(served_prob, yg, best_t)
+    band = (served_prob >= unsure_low) & (served_prob < best_t)
     say(
         f"out of fold: precision {oof_p:.3f}, recall {oof_r:.3f}, F1 {oof_f1:.3f} overall, "
         f"F1 {_f1(served[forum], yg[forum]):.3f} on forum posts, threshold {best_t:.2f}; "
         f"the encoder reads the {unsure.mean():.0%} of scored posts between {low:.2f} and "
         f"{high:.2f}"
+    )
+    say(
+        f"unsure band from {unsure_low:.2f}: {int(band.sum())} scored posts "
+        f"({int(yg[band].sum())} asks), {1000 * band.sum() / len(examples):.1f} per 1,000 posts"
     )
 
     not_gated = ~gated
@@ -296,6 +322,7 @@ def _train(examples: Sequence[Example], log: Any, encoder: Encoder) -> dict[str,
         },
         "cascade": {"low": _round(low), "high": _round(high)},
         "threshold": _round(best_t),
+        "unsure": {"low": _round(unsure_low), "ask_share": UNSURE_ASK_SHARE},
         "gate": {"probability": _round(gate_prob), "texts": gate_n, "positives": gate_pos},
         "training": {
             "examples": len(examples),

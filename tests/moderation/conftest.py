@@ -18,6 +18,9 @@ def stub_detect(text: str) -> Detection:
         return Detection(True, 0.85, "advice", ("asks: should I see",), STUB_VERSION)
     if "[borderline]" in text:
         return Detection(True, 0.6, "advice", ("mentions a symptom",), STUB_VERSION)
+    if "[unsure]" in text:
+        cues = ("unsure: scored just below the threshold",)
+        return Detection(False, 0.5, "none", cues, STUB_VERSION, unsure=True)
     return Detection(False, 0.02, "none", ("no health terms",), STUB_VERSION)
 
 

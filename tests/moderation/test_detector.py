@@ -224,3 +224,35 @@ def test_inference_imports_neither_scikit_learn_nor_scipy():
     )
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=120)  # noqa: S603
+
+
+def _model_with_band(low):
+    data = json.loads(DEFAULT_ARTEFACT.read_text(encoding="utf-8"))
+    data["unsure"] = {"low": low}
+    if low is None:
+        del data["unsure"]
+    return detector.Model(data)
+
+
+def test_a_post_scored_in_the_unsure_band_is_unsure_not_flagged():
+    text = "Post your PRs of the week, mine is a 180 kg deadlift"
+    plain = detect(text)
+    assert not plain.flagged
+    # A band reaching down to the post's score puts it in front of moderators.
+    detector.reset_model(_model_with_band(plain.score))
+    d = detect(text)
+    assert d.unsure and not d.flagged and d.severity == "none"
+    assert d.cues[0] == "unsure: scored just below the threshold"
+    # Just under the band, it passes as before.
+    detector.reset_model(_model_with_band(plain.score + 0.001))
+    assert not detect(text).unsure
+
+
+def test_flagged_posts_and_artefacts_without_a_band_are_never_unsure():
+    ask = "My knee swells after every run, should I see a doctor?"
+    detector.reset_model(_model_with_band(0.0))
+    assert detect(ask).flagged and not detect(ask).unsure
+    detector.reset_model(_model_with_band(None))
+    model = detector.get_model()
+    assert model.unsure_low == model.threshold
+    assert not detect("Post your PRs of the week").unsure

@@ -222,3 +222,37 @@ def test_cascade_band_settles_only_where_the_cheap_decision_holds():
     low, high = training._cascade_band(prob2, prob, 0.5)
     assert low <= 0.31 and high >= 0.69
     assert low >= 0.25 and high <= 0.75
+
+
+def test_the_unsure_band_is_the_widest_one_below_the_threshold_that_still_asks_half_the_time():
+    rng = np.random.default_rng(1)
+    prob = rng.uniform(0, 1, 20000)
+    # Out of fold, a post asks with its probability: the band [low, 0.6) asks about half the
+    # time when its middle is near 0.5, so its bound sits near 0.4.
+    y = (rng.uniform(0, 1, prob.size) < prob).astype(int)
+    low = training.unsure_band(prob, y, 0.6)
+    assert 0.37 <= low <= 0.43
+    band = (prob >= low) & (prob < 0.6)
+    assert y[band].mean() >= training.UNSURE_ASK_SHARE
+    wider = (prob >= low - 0.03) & (prob < 0.6)
+    assert y[wider].mean() < training.UNSURE_ASK_SHARE
+
+
+def test_there_is_no_unsure_band_where_posts_just_below_the_threshold_rarely_ask():
+    prob = np.linspace(0, 1, 1001)
+    y = (prob >= 0.6).astype(int)  # nothing below the threshold asks
+    assert training.unsure_band(prob, y, 0.6) == 0.6
+    # Never wider than the cap, however often the posts below ask.
+    assert training.unsure_band(prob, np.ones_like(y), 0.6) == pytest.approx(
+        0.6 - training.UNSURE_MAX_WIDTH
+    )
+
+
+def test_training_records_the_unsure_band_and_the_model_applies_it():
+    art = train(_tiny_dataset())
+    assert art["unsure"]["low"] <= art["threshold"]
+    model = Model(art)
+    below = art["threshold"] - 1e-6
+    assert model.near_threshold(below) == (art["unsure"]["low"] < art["threshold"])
+    assert not model.near_threshold(art["threshold"])
+    assert not model.near_threshold(art["unsure"]["low"] - 1e-6)

@@ -121,6 +121,46 @@ def test_a_category_with_notices_off_keeps_foreign_posts_out_of_the_queue(real_d
     assert post.review.reason == Review.Reason.NONE
 
 
+# --- Scored just below the threshold ------------------------------------------------------
+
+
+def test_a_post_just_below_the_threshold_goes_to_the_queue_as_unsure_without_a_notice(
+    stub_detector, make_post
+):
+    post = make_post("[unsure] my shin aches a bit after long runs")
+    review = post.review
+    assert review.status == Review.Status.PENDING
+    assert review.reason == Review.Reason.UNSURE
+    assert review.flagged is False and review.severity == "none"
+    assert live_notices(post) == []
+    assert review in services_queue()
+
+
+def test_an_edit_out_of_the_unsure_band_clears_the_post(stub_detector, member, make_post):
+    post = make_post("[unsure] my shin aches a bit after long runs")
+    forum_services.post_edit(editor=member, post=post, body="Post your PRs of the week")
+    post.review.refresh_from_db()
+    assert post.review.status == Review.Status.CLEAR
+    assert post.review.reason == Review.Reason.NONE
+
+
+def test_an_edit_into_a_clear_ask_flags_an_unsure_post(stub_detector, member, make_post):
+    post = make_post("[unsure] my shin aches a bit after long runs")
+    forum_services.post_edit(editor=member, post=post, body="[advice] shin splints?")
+    post.review.refresh_from_db()
+    assert post.review.status == Review.Status.PENDING
+    assert post.review.reason == Review.Reason.NONE and post.review.flagged
+    assert [n.severity for n in live_notices(post)] == ["advice"]
+
+
+def test_a_category_with_notices_off_keeps_unsure_posts_out_of_the_queue(stub_detector, make_post):
+    quiet = CategoryFactory()
+    CategorySettings.objects.create(category=quiet, notices_enabled=False)
+    post = make_post("[unsure] my shin aches", in_category=quiet)
+    assert post.review.status == Review.Status.CLEAR
+    assert post.review.reason == Review.Reason.NONE
+
+
 def services_queue():
     from moderation.selectors import review_queue
 
