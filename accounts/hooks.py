@@ -12,6 +12,10 @@ from core.registry import Registry
 #: adds the member's recent posts that the viewer may read).
 profile_context: Registry[Callable[..., dict[str, Any]]] = Registry()
 
+#: Template names included on a member's profile page, below the details, with its context
+#: (``member``, ``user`` and what profile_context added): the forum's Block button.
+profile_templates: Registry[str] = Registry()
+
 
 def profile_extras(*, viewer, member) -> dict[str, Any]:
     extras: dict[str, Any] = {}

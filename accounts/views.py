@@ -111,7 +111,7 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
 
 def profile(request: HttpRequest, username: str) -> HttpResponse:
     member = get_object_or_404(User, username=username, is_active=True)
-    context = {"member": member, "posts": []}
+    context = {"member": member, "posts": [], "profile_templates": list(hooks.profile_templates)}
     context.update(hooks.profile_extras(viewer=request.user, member=member))
     return render(request, "accounts/profile.html", context)
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -28,7 +29,7 @@ from forum.markup import (
     render_markdown,
     resolve_mentions,
 )
-from forum.models import Notification, Post, Quote, Subscription
+from forum.models import Block, Notification, Post, Quote, Reaction, Subscription
 from forum.quotes import readable_source
 
 # Replaying another forum's history: posts get their quotes and screening, but nobody is
@@ -105,6 +106,24 @@ def _callouts(
     return kinds
 
 
+def _refuse_quotes_of_blockers(analysis: Analysis, author: User, sources: dict[int, Post]) -> None:
+    """A member who blocked `author` may not be quoted by them (their own quotes, depth 1)."""
+    quoted = {
+        source.author_id: source.author
+        for quote in analysis.quotes
+        if quote.depth == 1 and (source := _quotes_of_author(quote, sources, author)) is not None
+    }
+    if not quoted:
+        return
+    blockers = Block.objects.filter(user_id__in=list(quoted), blocked_id=author.pk)
+    names = sorted(quoted[uid].username for uid in blockers.values_list("user_id", flat=True))
+    if names:
+        raise ValidationError(
+            {"body": [f"{', '.join(names)} blocked you: you cannot quote them."]},
+            code="blocked",
+        )
+
+
 @dataclass(frozen=True)
 class PreparedContent:
     """A body's pure work, done once before the write takes its locks: what it quotes and
@@ -138,6 +157,7 @@ def prepare_post_content(
         [*analysis.own_mentions[:MAX_MENTION_CANDIDATES], *rendered], limit=None
     )
     sources = _sources(analysis)
+    _refuse_quotes_of_blockers(analysis, author, sources)
     kinds = _callouts(analysis, author, sources, members)
     before = set(earlier or ())
     everyone = before | set(kinds)
@@ -246,6 +266,11 @@ def post_recipients(*, post: Post, created: bool) -> dict[int, str]:
         for uid in subscribers.iterator(chunk_size=NOTIFY_BATCH):
             kinds.setdefault(uid, Notification.Kind.REPLY)
     kinds.pop(post.author_id, None)
+    if kinds:
+        # Nothing a member wrote reaches those who blocked them: no reply, quote or mention.
+        blockers = Block.objects.filter(blocked_id=post.author_id).values_list("user_id", flat=True)
+        for uid in blockers:
+            kinds.pop(uid, None)
     return kinds
 
 
@@ -273,3 +298,60 @@ def post_notify(*, post: Post, created: bool) -> list[int]:
     ]
     Notification.objects.bulk_create(rows, batch_size=NOTIFY_BATCH, ignore_conflicts=True)
     return [row.recipient_id for row in rows]
+
+
+# A reacted-to post raises its (one) notification again at most this often: a popular post
+# must not buzz its author with every like.
+REACTION_RENOTIFY = timedelta(hours=1)
+
+
+def _reaction_message(name: str, others: int) -> str:
+    if not others:
+        return f"{name} reacted to your post."
+    return f"{name} and {others} other member{'s' if others != 1 else ''} reacted to your post."
+
+
+@transaction.atomic
+def reaction_notify(*, post_id: int) -> Notification | None:
+    """Bring the author's one notification about reactions to their post up to date: who
+    reacted last, how many members have. Members the author blocked do not count and never
+    notify; nothing comes from a thread the author muted or from a post no longer visible.
+    A read notification comes back as unread at most once per REACTION_RENOTIFY. Safe to run
+    twice (a worker redelivery): it recomputes the same row."""
+    post = Post.objects.filter(pk=post_id, state=Post.State.VISIBLE).first()
+    if post is None:
+        return None
+    if Subscription.objects.filter(
+        user_id=post.author_id, thread_id=post.thread_id, level=Subscription.Level.MUTED
+    ).exists():
+        return None
+    blocked = Block.objects.filter(user_id=post.author_id).values("blocked_id")
+    reactions = Reaction.objects.filter(post=post).exclude(user_id__in=blocked)
+    latest = reactions.select_related("user").order_by("-created", "-id").first()
+    if latest is None:
+        return None
+    members = reactions.values("user_id").distinct().count()
+    message = _reaction_message(latest.user.name, members - 1)
+    now = timezone.now()
+    notification = (
+        Notification.objects.select_for_update()
+        .filter(recipient_id=post.author_id, post=post, kind=Notification.Kind.REACTION)
+        .first()
+    )
+    if notification is None:
+        notification, _ = Notification.objects.get_or_create(
+            recipient_id=post.author_id,
+            post=post,
+            kind=Notification.Kind.REACTION,
+            defaults={"actor": latest.user, "message": message, "created": now},
+        )
+        return notification
+    notification.actor = latest.user
+    notification.message = message
+    fields = ["actor", "message"]
+    if notification.read is not None and notification.created <= now - REACTION_RENOTIFY:
+        notification.read = None
+        notification.created = now
+        fields += ["read", "created"]
+    notification.save(update_fields=fields)
+    return notification

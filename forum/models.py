@@ -98,6 +98,9 @@ class Post(models.Model):
     )
     # As Thread.changed: bumped by edits, state changes, notices and changes of quoted posts.
     changed = models.BigIntegerField(default=0, editable=False)
+    # Members' reactions by kind ({"like": 3}), kept by forum.services.post_react under the
+    # post's row lock: pages and the API show counts without counting rows.
+    reaction_counts = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["thread_id", "number"]
@@ -248,6 +251,9 @@ class Notification(models.Model):
         REPLY = "reply", "Reply"
         QUOTE = "quote", "Quote"
         MENTION = "mention", "Mention"
+        # Members reacted to the recipient's own post: one row per post, kept current
+        # (actor: the latest; message: how many) by forum.services.reaction_notify.
+        REACTION = "reaction", "Reaction"
         # From the moderators about the post (the outcome of the recipient's report): the
         # post's text is never shown with it, only `message`, since the post may be hidden.
         MODERATION = "moderation", "Moderation"
@@ -338,3 +344,86 @@ class SearchReindexJob(BatchJob):
 
     class Meta(BatchJob.Meta):
         verbose_name = "search re-index"
+
+
+class Reaction(models.Model):
+    """One member's reaction of one kind to a post; UNIQUE(post, user, kind) makes a second
+    one of the same kind impossible, so reacting again is a no-op."""
+
+    class Kind(models.TextChoices):
+        LIKE = "like", "Like"
+        THANKS = "thanks", "Thanks"
+        HELPFUL = "helpful", "Helpful"
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "user", "kind"], name="forum_reaction_once"),
+        ]
+        indexes = [models.Index(fields=["user", "-created"], name="forum_reaction_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.post_id}"
+
+
+class Block(models.Model):
+    """`user` blocked (ignores) `blocked`: their posts are collapsed for `user`, and nothing
+    they write notifies `user` or quotes them. Never staff: forum.policy.can_block."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks"
+    )
+    blocked = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocked_by"
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "blocked"], name="forum_block_once"),
+            models.CheckConstraint(
+                condition=~models.Q(user=models.F("blocked")), name="forum_block_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} blocks {self.blocked_id}"
+
+
+class Bookmark(models.Model):
+    """A member's bookmark of a post, or of a whole thread (post None)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookmarks"
+    )
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="bookmarks")
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, null=True, blank=True, related_name="bookmarks"
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "post"],
+                condition=models.Q(post__isnull=False),
+                name="forum_bookmark_post_once",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "thread"],
+                condition=models.Q(post__isnull=True),
+                name="forum_bookmark_thread_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-created", "-id"], name="forum_bookmark_list_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} bookmarked {self.post_id or self.thread_id}"

@@ -41,7 +41,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
 from accounts.models import User
-from forum.models import Post, Thread
+from forum.models import Block, Post, Thread
 
 AnyUser: TypeAlias = User | AnonymousUser
 
@@ -188,14 +188,32 @@ def can_undelete_post(user: AnyUser | None, post: Post) -> bool:
 
 def can_quote_post(user: AnyUser | None, post: Post) -> bool:
     """Quoting is replying with part of a post: the viewer may reply in its thread, and only a
-    visible post is quoted (a quote of a hidden post would show "removed" to every reader)."""
-    return post.state == Post.State.VISIBLE and _may(user, QUOTE) and can_reply(user, post.thread)
+    visible post is quoted (a quote of a hidden post would show "removed" to every reader).
+    A member whom the post's author blocked may not quote them."""
+    return (
+        post.state == Post.State.VISIBLE
+        and _may(user, QUOTE)
+        and can_reply(user, post.thread)
+        and not is_blocked_by_author(user, post)
+    )
 
 
 def can_report_post(user: AnyUser | None, post: Post) -> bool:
     """Members report visible posts of others. Hidden and deleted posts are already out of
     readers' sight; there is nothing left to report."""
     return post.state == Post.State.VISIBLE and _may(user, REPORT) and not _is_author(user, post)
+
+
+def can_react(user: AnyUser | None, post: Post) -> bool:
+    """Members react to visible posts of others (a suspended member reads but does not
+    react); reacting to one's own post would only inflate it."""
+    return post.state == Post.State.VISIBLE and _may(user, REACT) and not _is_author(user, post)
+
+
+def can_bookmark(user: AnyUser | None, post: Post) -> bool:
+    """Members bookmark what they may read. A bookmark is private: a suspended member keeps
+    theirs (it is no action on anyone else)."""
+    return is_member(user) and can_view_post(user, post)
 
 
 def can_hide_post(user: AnyUser | None, post: Post) -> bool:
@@ -224,6 +242,50 @@ def can_edit_thread_title(user: AnyUser | None, thread: Thread) -> bool:
 def can_follow(user: AnyUser | None) -> bool:
     """Subscriptions, read positions and one's own notifications."""
     return is_member(user)
+
+
+# --- Blocking ------------------------------------------------------------------------------
+# A member may block (ignore) another: the other's posts are collapsed for them, nothing the
+# other writes notifies them, and the other cannot quote them. Staff cannot be blocked, so a
+# word from the moderators always reaches the member.
+
+
+def is_staff_member(member: User) -> bool:
+    return bool(member.is_staff or member.is_superuser or member.is_moderator)
+
+
+def can_block(user: AnyUser | None, member: User) -> bool:
+    """Members block any other member but staff. A suspended member may still block: it
+    protects them and touches nobody else's content."""
+    return is_member(user) and member.pk != user.pk and not is_staff_member(member)  # type: ignore[union-attr]
+
+
+def has_blocked(user: AnyUser | None, member_id: int) -> bool:
+    """`user` blocked the member `member_id`."""
+    if not is_member(user):
+        return False
+    return Block.objects.filter(user_id=user.pk, blocked_id=member_id).exists()  # type: ignore[union-attr]
+
+
+def is_blocked_by_author(user: AnyUser | None, post: Post) -> bool:
+    """The post's author blocked `user`. forum.selectors annotates listed posts with it
+    (`author_blocks_viewer`), so a page asks no query per post."""
+    if not is_member(user):
+        return False
+    known = getattr(post, "author_blocks_viewer", None)
+    if known is not None:
+        return bool(known)
+    return Block.objects.filter(user_id=post.author_id, blocked_id=user.pk).exists()  # type: ignore[union-attr]
+
+
+def author_is_blocked(user: AnyUser | None, post: Post) -> bool:
+    """`user` blocked the post's author: pages collapse the post, the API flags it."""
+    if not is_member(user):
+        return False
+    known = getattr(post, "author_blocked", None)
+    if known is not None:
+        return bool(known)
+    return has_blocked(user, post.author_id)
 
 
 # --- Checks for services: the same rules, raising with a message for the member -----------
@@ -272,8 +334,39 @@ def check_undelete_post(user: AnyUser | None, post: Post) -> None:
 
 
 def check_quote_post(user: AnyUser | None, post: Post) -> None:
-    if not can_quote_post(user, post):
-        raise PermissionDenied(_reason(user, QUOTE, "This post cannot be quoted."))
+    if can_quote_post(user, post):
+        return
+    if post.state == Post.State.VISIBLE and is_blocked_by_author(user, post):
+        raise PermissionDenied(BLOCKED_QUOTE_MESSAGE)
+    raise PermissionDenied(_reason(user, QUOTE, "This post cannot be quoted."))
+
+
+BLOCKED_QUOTE_MESSAGE = "This member has blocked you: you cannot quote them."
+
+
+def check_react(user: AnyUser | None, post: Post) -> None:
+    if can_react(user, post):
+        return
+    if not is_member(user):
+        raise PermissionDenied("You must be signed in to react.")
+    if _is_author(user, post):
+        raise PermissionDenied("You cannot react to your own post.")
+    raise PermissionDenied(_reason(user, REACT, "You cannot react to this post."))
+
+
+def check_bookmark(user: AnyUser | None, post: Post) -> None:
+    check_member(user, "You must be signed in to keep bookmarks.")
+    check(can_bookmark(user, post), "You cannot bookmark this post.")
+
+
+def check_block(user: AnyUser | None, member: User) -> None:
+    check_member(user, "You must be signed in to block a member.")
+    check(member.pk != user.pk, "You cannot block yourself.")  # type: ignore[union-attr]
+    check(
+        not is_staff_member(member),
+        "Moderators and staff cannot be blocked: what they tell you about moderation must "
+        "reach you.",
+    )
 
 
 def check_report_post(user: AnyUser | None, post: Post) -> None:
@@ -311,6 +404,8 @@ class PostCapabilities:
     can_hide: bool
     can_restore: bool
     can_add_notice: bool
+    can_react: bool
+    can_bookmark: bool
 
     @property
     def is_placeholder(self) -> bool:
@@ -343,6 +438,8 @@ def post_capabilities(user: AnyUser | None, post: Post) -> PostCapabilities:
         can_hide=can_hide_post(user, post),
         can_restore=can_restore_post(user, post),
         can_add_notice=view and can_add_notice(user, post),
+        can_react=view and can_react(user, post),
+        can_bookmark=view and can_bookmark(user, post),
     )
 
 

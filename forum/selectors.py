@@ -22,7 +22,17 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from forum import hooks, policy, quotes, search
-from forum.models import Category, Notification, Post, ReadMarker, Subscription, Thread
+from forum.models import (
+    Block,
+    Bookmark,
+    Category,
+    Notification,
+    Post,
+    Reaction,
+    ReadMarker,
+    Subscription,
+    Thread,
+)
 from forum.policy import AnyUser
 from forum.revisions import DiffLine, line_diff
 
@@ -100,12 +110,48 @@ def subscription_level(*, thread: Thread, user: AnyUser) -> str:
     return level or NOT_WATCHING
 
 
-def post_queryset() -> QuerySet[Post]:
-    return Post.objects.select_related("author", "thread").prefetch_related(
+def post_queryset(user: AnyUser | None = None) -> QuerySet[Post]:
+    """Posts with what their pages and payloads show. With a member `user`, each post also
+    carries what is personal to them, as subqueries of the same query (no query per post):
+    `reacted_<kind>` for each reaction kind, `bookmarked`, `author_blocked` (they blocked its
+    author) and `author_blocks_viewer` (its author blocked them; forum.policy reads both)."""
+    qs = Post.objects.select_related("author", "thread").prefetch_related(
         *(prefetch() for prefetch in hooks.post_prefetches),
         "quotes__source__author",
         "quotes__source__thread",
     )
+    if not policy.is_member(user):
+        return qs
+    mine = Reaction.objects.filter(post=OuterRef("pk"), user=user)
+    return qs.annotate(
+        **{f"reacted_{kind}": Exists(mine.filter(kind=kind)) for kind in Reaction.Kind.values},
+        bookmarked=Exists(Bookmark.objects.filter(user=user, post=OuterRef("pk"))),
+        author_blocked=Exists(Block.objects.filter(user=user, blocked=OuterRef("author_id"))),
+        author_blocks_viewer=Exists(Block.objects.filter(user=OuterRef("author_id"), blocked=user)),
+    )
+
+
+@dataclass(frozen=True)
+class ReactionCount:
+    kind: str
+    label: str
+    count: int
+    reacted: bool
+
+
+def post_reactions(post: Post) -> list[ReactionCount]:
+    """Every reaction kind with the post's count and whether the viewer of `post_queryset`
+    reacted so (False when it was read without a member)."""
+    counts = post.reaction_counts or {}
+    return [
+        ReactionCount(
+            kind=kind,
+            label=label,
+            count=int(counts.get(kind, 0)),
+            reacted=bool(getattr(post, f"reacted_{kind}", False)),
+        )
+        for kind, label in Reaction.Kind.choices
+    ]
 
 
 @dataclass(frozen=True)
@@ -148,7 +194,7 @@ def post_versions(*, post: Post, user: AnyUser) -> list[PostVersion]:
 
 def visible_posts(*, user: AnyUser) -> QuerySet[Post]:
     """Posts the user may read (forum.policy.can_view_post)."""
-    return post_queryset().filter(policy.readable_posts_q(user))
+    return post_queryset(user).filter(policy.readable_posts_q(user))
 
 
 def member_recent_posts(*, viewer: AnyUser, member, limit: int = 10) -> QuerySet[Post]:
@@ -159,7 +205,7 @@ def member_recent_posts(*, viewer: AnyUser, member, limit: int = 10) -> QuerySet
 def thread_posts(*, thread: Thread, user: AnyUser) -> QuerySet[Post]:
     """Every post of a thread in order. Posts the user may not read keep their place as
     placeholders (number and state only): pages and serializers ask forum.policy."""
-    return post_queryset().filter(thread=thread).order_by("number")
+    return post_queryset(user).filter(thread=thread).order_by("number")
 
 
 class PostNumberPaginator(Paginator):
@@ -238,7 +284,7 @@ def search_posts(
         query=query, filters=filters or search.Filters(), cursor=cursor, limit=limit
     )
     ids = [hit.post_id for hit in result.hits]
-    found = {p.pk: p for p in post_queryset().filter(pk__in=ids, state=Post.State.VISIBLE)}
+    found = {p.pk: p for p in post_queryset(user).filter(pk__in=ids, state=Post.State.VISIBLE)}
     posts = [found[pk] for pk in ids if pk in found and policy.can_view_post(user, found[pk])]
     marked = search.headlines(
         query=query,
@@ -343,3 +389,40 @@ def change_feed(
         position=page[-1][0] if page else after,
         has_more=len(found) > limit,
     )
+
+
+def bookmark_list(*, user: AnyUser) -> QuerySet[Bookmark]:
+    """The member's bookmarks, newest first, of what they may still read: a bookmarked post
+    hidden or deleted since drops out (nothing of it is shown, not even that it was there)."""
+    if not policy.is_member(user):
+        return Bookmark.objects.none()
+    readable = policy.readable_posts_q(user, prefix="post__")
+    return (
+        Bookmark.objects.filter(user=user)
+        .filter(Q(post__isnull=True) | readable)
+        .select_related("thread__category", "thread__author", "post__author")
+        .order_by("-created", "-id")
+    )
+
+
+def thread_bookmarked(*, user: AnyUser, thread: Thread) -> bool:
+    """The member bookmarked the thread as a whole (posts carry their own `bookmarked`)."""
+    if not policy.is_member(user):
+        return False
+    return Bookmark.objects.filter(user=user, thread=thread, post__isnull=True).exists()
+
+
+def followed_threads(*, user: AnyUser) -> QuerySet[Thread]:
+    """The threads the member watches, latest activity first, each with its unread count and
+    read position (the thread list's rule)."""
+    watching = Subscription.objects.filter(user=user, level=Subscription.Level.WATCHING)
+    return (
+        thread_list(user=user)
+        .filter(pk__in=watching.values("thread_id"))
+        .order_by("-last_activity", "-id")
+    )
+
+
+def blocked_members(*, user: AnyUser) -> QuerySet[Block]:
+    """Whom the member blocked, latest first."""
+    return Block.objects.filter(user=user).select_related("blocked").order_by("-created", "-id")

@@ -29,10 +29,13 @@ from forum.content import (
     prepare_post_content,
 )
 from forum.models import (
+    Block,
+    Bookmark,
     Category,
     Notification,
     Post,
     PostRevision,
+    Reaction,
     ReadMarker,
     Subscription,
     Thread,
@@ -534,3 +537,76 @@ def notifications_mark_read(
     if post_ids is not None:
         unread = unread.filter(post_id__in=post_ids)
     return unread.update(read=timezone.now())
+
+
+# Reactions, blocks and bookmarks: members' own rows. A reaction changes what every reader sees
+# of the post (its counts), so it moves the post's change key; blocks and bookmarks are private.
+
+
+def _clean_reaction_kind(kind: object) -> str:
+    if kind not in Reaction.Kind.values:
+        raise ValidationError({"kind": [f"Choose one of {', '.join(Reaction.Kind.values)}."]})
+    return str(kind)
+
+
+@transaction.atomic
+def post_react(*, user: User, post: Post, kind: str, active: bool = True) -> tuple[Post, bool]:
+    """Add (`active`) or take back the member's reaction of `kind` to the post; returns the
+    post with its new counts and whether anything changed. Idempotent: reacting twice, or
+    taking back a reaction that is not there, changes nothing.
+
+    The post's row lock orders one post's reactions, so its counts are exact; UNIQUE(post,
+    user, kind) backs the "once per kind" rule. A new reaction notifies the author once the
+    transaction commits (reaction_notify, batched into one notification per post)."""
+    kind = _clean_reaction_kind(kind)
+    post = Post.objects.select_for_update().select_related("thread").get(pk=post.pk)
+    policy.check_react(user, post)
+    mine = Reaction.objects.filter(post=post, user=user, kind=kind)
+    if active:
+        _, changed = Reaction.objects.get_or_create(post=post, user=user, kind=kind)
+    else:
+        changed = mine.delete()[0] > 0
+    if not changed:
+        return post, False
+    counts = dict(post.reaction_counts or {})
+    counts[kind] = Reaction.objects.filter(post=post, kind=kind).count()
+    post.reaction_counts = {k: n for k, n in counts.items() if n}
+    # A saved post moves the page cache's version (forum.pagecache): anonymous pages show counts.
+    post.save(update_fields=["reaction_counts"])
+    changes.touch(posts=[post.pk])
+    if active:
+        enqueue(forum_tasks.reaction_notify, post.pk)
+    return post, True
+
+
+@transaction.atomic
+def member_block(*, user: User, member: User) -> Block:
+    """Block (ignore) `member`: idempotent. Staff cannot be blocked, nor oneself."""
+    policy.check_block(user, member)
+    block, _ = Block.objects.get_or_create(user=user, blocked=member)
+    return block
+
+
+@transaction.atomic
+def member_unblock(*, user: User, member: User) -> bool:
+    """Take a block back; True if there was one."""
+    policy.check_member(user, "You must be signed in to block a member.")
+    return Block.objects.filter(user=user, blocked=member).delete()[0] > 0
+
+
+@transaction.atomic
+def bookmark_add(*, user: User, thread: Thread, post: Post | None = None) -> tuple[Bookmark, bool]:
+    """Bookmark a post of the thread, or the thread as a whole (`post` None); idempotent.
+    Returns the bookmark and whether it is new."""
+    policy.check_member(user, "You must be signed in to keep bookmarks.")
+    if post is not None:
+        if post.thread_id != thread.pk:
+            raise ValidationError({"post": ["This post is not in this thread."]})
+        policy.check_bookmark(user, post)
+    return Bookmark.objects.get_or_create(user=user, thread=thread, post=post)
+
+
+@transaction.atomic
+def bookmark_remove(*, user: User, thread: Thread, post: Post | None = None) -> bool:
+    policy.check_member(user, "You must be signed in to keep bookmarks.")
+    return Bookmark.objects.filter(user=user, thread=thread, post=post).delete()[0] > 0

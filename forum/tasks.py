@@ -76,3 +76,9 @@ def notification_push(self, post_id: int, user_ids: list[int]) -> int:
 def search_reindex_step(self, job_id: int) -> bool:
     """One batch of a search re-index, then the next step is queued."""
     return jobs.run_step(self, reindex.job_step, SearchReindexJob, job_id)
+
+
+@shared_task(**RELIABLE)
+def reaction_notify(self, post_id: int) -> bool:
+    """Update the author's notification about reactions to the post (one per post)."""
+    return content.reaction_notify(post_id=post_id) is not None

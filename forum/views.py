@@ -9,10 +9,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.models import User
 from core import throttles
 from forum import policy, quotes, selectors, services
 from forum.content import prepare_post_content
@@ -134,6 +135,7 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
                 if policy.can_follow(user)
                 else None
             ),
+            "thread_bookmarked": selectors.thread_bookmarked(user=user, thread=thread),
         },
     )
 
@@ -459,8 +461,9 @@ def search(request: HttpRequest) -> HttpResponse:
 
 def _add_excerpts(page) -> None:
     for notification in page:
-        if notification.kind == Notification.Kind.MODERATION:
-            # The moderators' words only: the post may be hidden from its reader by now.
+        if notification.kind in (Notification.Kind.MODERATION, Notification.Kind.REACTION):
+            # The moderators' words only: the post may be hidden from its reader by now. For
+            # reactions, how many members reacted.
             notification.excerpt = notification.message
         else:
             notification.excerpt = plain_excerpt(notification.post.html)
@@ -506,3 +509,124 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         if request.method == "POST" and request.POST.get(name)
     ]
     return render(request, "csrf_failure.html", {"kept": kept}, status=403)
+
+
+# Members' social tools: reactions, bookmarks, blocks, and the lists of what they keep. Every
+# button is a form that works without JavaScript (forum/static/forum/social.js only saves the
+# page reload); each says in a field whether it turns the thing on or off, so a form sent twice
+# does what it said once.
+
+
+def _wants_on(request: HttpRequest) -> bool:
+    value = request.POST.get("on")
+    if value not in ("0", "1"):
+        raise BadRequest("Say whether to turn it on or off.")
+    return value == "1"
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _readable_post(request: HttpRequest, pk: int) -> Post:
+    """A post the member may read; a 404 for others, as for one that does not exist."""
+    post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
+    if not policy.can_view_post(request.user, post):
+        raise Http404
+    return post
+
+
+@login_required
+@require_POST
+def post_react(request: HttpRequest, pk: int) -> HttpResponse:
+    post = _readable_post(request, pk)
+    on = _wants_on(request)
+    try:
+        services.post_react(user=request.user, post=post, kind=request.POST.get("kind"), active=on)
+    except ValidationError as exc:
+        raise BadRequest(" ".join(exc.messages)) from None
+    if _wants_json(request):
+        post = selectors.post_queryset(request.user).get(pk=post.pk)
+        return JsonResponse(
+            {
+                "post": post.pk,
+                "reactions": [
+                    {"kind": r.kind, "count": r.count, "reacted": r.reacted}
+                    for r in selectors.post_reactions(post)
+                ],
+            }
+        )
+    return redirect(post)
+
+
+@login_required
+@require_POST
+def post_bookmark(request: HttpRequest, pk: int) -> HttpResponse:
+    post = _readable_post(request, pk)
+    if _wants_on(request):
+        services.bookmark_add(user=request.user, thread=post.thread, post=post)
+        messages.success(request, f"Post #{post.number} is in your bookmarks.")
+    else:
+        services.bookmark_remove(user=request.user, thread=post.thread, post=post)
+        messages.success(request, f"Post #{post.number} is out of your bookmarks.")
+    return redirect("forum:bookmarks" if request.POST.get("next") == "bookmarks" else post)
+
+
+@login_required
+@require_POST
+def thread_bookmark(request: HttpRequest, pk: int) -> HttpResponse:
+    thread = get_object_or_404(Thread, pk=pk)
+    if _wants_on(request):
+        services.bookmark_add(user=request.user, thread=thread)
+        messages.success(request, "The thread is in your bookmarks.")
+    else:
+        services.bookmark_remove(user=request.user, thread=thread)
+        messages.success(request, "The thread is out of your bookmarks.")
+    return redirect("forum:bookmarks" if request.POST.get("next") == "bookmarks" else thread)
+
+
+BOOKMARKS_PER_PAGE = 30
+
+
+@login_required
+def bookmark_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.bookmark_list(user=request.user), BOOKMARKS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "forum/bookmarks.html", {"page": page})
+
+
+@login_required
+def following(request: HttpRequest) -> HttpResponse:
+    page = Paginator(
+        selectors.followed_threads(user=request.user), settings.STOA["THREADS_PER_PAGE"]
+    ).get_page(request.GET.get("page"))
+    return render(request, "forum/following.html", {"page": page})
+
+
+@login_required
+@require_POST
+def member_block(request: HttpRequest, username: str) -> HttpResponse:
+    """Block or unblock from the member's profile (or the list of blocked members)."""
+    member = get_object_or_404(User, username=username, is_active=True)
+    if _wants_on(request):
+        services.member_block(user=request.user, member=member)
+        messages.success(
+            request,
+            f"You blocked {member.name}: their posts are collapsed for you and nothing they "
+            "write notifies you.",
+        )
+    else:
+        services.member_unblock(user=request.user, member=member)
+        messages.success(request, f"You unblocked {member.name}.")
+    if request.POST.get("next") == "blocked":
+        return redirect("forum:blocked")
+    return redirect(member)
+
+
+@login_required
+def blocked_list(request: HttpRequest) -> HttpResponse:
+    """Account settings: the members one blocked, each with an Unblock button."""
+    return render(
+        request, "forum/blocked.html", {"blocks": selectors.blocked_members(user=request.user)}
+    )

@@ -9,8 +9,17 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer
-from forum import hooks, policy, quotes
-from forum.models import Category, Notification, Post, PostRevision, Thread
+from forum import hooks, policy, quotes, selectors
+from forum.models import (
+    Block,
+    Bookmark,
+    Category,
+    Notification,
+    Post,
+    PostRevision,
+    Reaction,
+    Thread,
+)
 
 # Generous bounds on raw input, so absurd payloads stop at the serializer; the services apply
 # the real limits with their own wording.
@@ -185,6 +194,14 @@ class PostPermissionsSerializer(serializers.Serializer):
     can_hide = serializers.BooleanField()
     can_restore = serializers.BooleanField()
     can_add_notice = serializers.BooleanField()
+    can_react = serializers.BooleanField()
+    can_bookmark = serializers.BooleanField()
+
+
+class ReactionCountSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Reaction.Kind.choices)
+    count = serializers.IntegerField(min_value=0)
+    reacted = serializers.BooleanField(help_text="The viewer reacted so.")
 
 
 class PostSerializer(serializers.Serializer):
@@ -209,6 +226,13 @@ class PostSerializer(serializers.Serializer):
     edit_count = serializers.IntegerField(allow_null=True)
     quotes = QuoteStateSerializer(many=True, allow_null=True)
     notices = PostNoticeSerializer(many=True, allow_null=True)
+    reactions = ReactionCountSerializer(
+        many=True, allow_null=True, help_text="Every reaction kind, with its count."
+    )
+    author_blocked = serializers.BooleanField(
+        allow_null=True,
+        help_text="The viewer blocked the author: show the post collapsed. Null for placeholders.",
+    )
     permissions = PostPermissionsSerializer()
     changed = serializers.IntegerField(help_text=CHANGED_HELP)
 
@@ -230,6 +254,8 @@ class PostSerializer(serializers.Serializer):
             "edit_count": None,
             "quotes": None,
             "notices": None,
+            "reactions": None,
+            "author_blocked": None,
             "permissions": perms,
             "changed": post.changed,
         }
@@ -269,6 +295,8 @@ class PostSerializer(serializers.Serializer):
                     }
                     for n in notices
                 ],
+                "reactions": reaction_counts(post),
+                "author_blocked": policy.author_is_blocked(user, post),
             }
         )
         return data
@@ -301,6 +329,74 @@ class PostPositionQuerySerializer(serializers.Serializer):
                 code="invalid",
             )
         return attrs
+
+
+def reaction_counts(post: Post) -> list[dict]:
+    return [
+        {"kind": r.kind, "count": r.count, "reacted": r.reacted}
+        for r in selectors.post_reactions(post)
+    ]
+
+
+class ReactionRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Reaction.Kind.choices)
+
+
+class ReactionStateSerializer(serializers.Serializer):
+    post = serializers.IntegerField()
+    reactions = ReactionCountSerializer(many=True)
+
+
+class BlockRequestSerializer(serializers.Serializer):
+    username = TextField(max_length=150)
+
+
+class BlockSerializer(serializers.ModelSerializer):
+    member = UserSummarySerializer(source="blocked", read_only=True)
+
+    class Meta:
+        model = Block
+        fields = ["member", "created"]
+        read_only_fields = fields
+
+
+class BookmarkRequestSerializer(serializers.Serializer):
+    post = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Bookmark this post."
+    )
+    thread = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Or this whole thread."
+    )
+
+    def validate(self, attrs):
+        if ("post" in attrs) == ("thread" in attrs):
+            raise serializers.ValidationError("Give `post` or `thread`, not both.")
+        return attrs
+
+
+class BookmarkSerializer(serializers.ModelSerializer):
+    """A bookmark of a post (`post`, `number` and `author` set) or of a whole thread (null)."""
+
+    thread = serializers.IntegerField(source="thread_id", read_only=True)
+    thread_title = serializers.CharField(source="thread.title", read_only=True)
+    post = serializers.IntegerField(source="post_id", read_only=True, allow_null=True)
+    number = serializers.SerializerMethodField()
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Bookmark
+        fields = ["id", "thread", "thread_title", "post", "number", "author", "created"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_number(self, bookmark: Bookmark) -> int | None:
+        return bookmark.post.number if bookmark.post_id else None
+
+    @extend_schema_field(UserSummarySerializer(allow_null=True))
+    def get_author(self, bookmark: Bookmark) -> dict | None:
+        if not bookmark.post_id:
+            return None
+        return UserSummarySerializer(bookmark.post.author, context=self.context).data
 
 
 class PostBodySerializer(serializers.Serializer):

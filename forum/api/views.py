@@ -16,6 +16,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from accounts.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from accounts.models import User
 from core import throttles
 from core.api import pagination
 from core.api.conditional import ConditionalGetMixin
@@ -23,7 +24,7 @@ from core.api.ratelimit import RateLimitHeadersMixin
 from forum import policy, quotes, selectors, services
 from forum.api import filters, serializers
 from forum.forms import SEARCH_QUERY_MAX, SearchForm
-from forum.models import Post, PostRevision, Subscription, Thread
+from forum.models import Block, Bookmark, Post, PostRevision, Reaction, Subscription, Thread
 from forum.policy import AnyUser
 
 EXCERPT_MAX = 5000
@@ -317,7 +318,7 @@ class ThreadPostsView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListC
 
 def get_readable_post(request, pk: int) -> Post:
     """A post the viewer may read (forum.policy); others are 404 whether they exist or not."""
-    post = get_object_or_404(selectors.post_queryset(), pk=pk)
+    post = get_object_or_404(selectors.post_queryset(request.user), pk=pk)
     if not policy.can_view_post(request.user, post):
         raise NotFound()
     return post
@@ -325,7 +326,7 @@ def get_readable_post(request, pk: int) -> Post:
 
 def post_response(request, post: Post, *, code=status.HTTP_200_OK) -> Response:
     """The post as the viewer may see it, re-read with everything the serializer shows."""
-    post = selectors.post_queryset().get(pk=post.pk)
+    post = selectors.post_queryset(request.user).get(pk=post.pk)
     return Response(
         serializers.PostSerializer(post, context={"request": request}).data, status=code
     )
@@ -536,7 +537,7 @@ class ChangeFeedView(ConditionalGetMixin, APIView):
         query = serializers.ChangeFeedQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         threads = thread_queryset(request.user)
-        posts = selectors.post_queryset()
+        posts = selectors.post_queryset(request.user)
         if "thread" in query.validated_data:
             threads = threads.filter(pk=query.validated_data["thread"])
             posts = posts.filter(thread_id=query.validated_data["thread"])
@@ -568,3 +569,193 @@ class ChangeFeedView(ConditionalGetMixin, APIView):
                 "has_more": page.has_more,
             }
         )
+
+
+def _reaction_state(request, post: Post, *, code=status.HTTP_200_OK) -> Response:
+    post = selectors.post_queryset(request.user).get(pk=post.pk)
+    return Response({"post": post.pk, "reactions": serializers.reaction_counts(post)}, status=code)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="posts_react",
+        summary="React to a post",
+        description=(
+            "Adds the viewer's reaction of one kind: 201 when new, 200 when it was there "
+            "already (nothing changes). Not on one's own post, nor when suspended."
+        ),
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=serializers.ReactionRequestSerializer,
+        responses={
+            201: serializers.ReactionStateSerializer,
+            200: serializers.ReactionStateSerializer,
+        },
+    ),
+)
+class PostReactionsView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @idempotent
+    def post(self, request, pk: int):
+        post = get_readable_post(request, pk)
+        data = serializers.ReactionRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        post, added = services.post_react(
+            user=request.user, post=post, kind=data.validated_data["kind"]
+        )
+        return _reaction_state(
+            request, post, code=status.HTTP_201_CREATED if added else status.HTTP_200_OK
+        )
+
+
+@extend_schema_view(
+    delete=extend_schema(
+        operation_id="posts_unreact",
+        summary="Take back a reaction",
+        description="Idempotent: taking back a reaction that is not there changes nothing.",
+        responses={200: serializers.ReactionStateSerializer},
+    ),
+)
+class PostReactionDetailView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def delete(self, request, pk: int, kind: str):
+        post = get_readable_post(request, pk)
+        if kind not in Reaction.Kind.values:
+            raise NotFound()
+        post, _ = services.post_react(user=request.user, post=post, kind=kind, active=False)
+        return _reaction_state(request, post)
+
+
+@extend_schema_view(
+    get=extend_schema(operation_id="blocks_list", summary="Members the viewer blocked"),
+    post=extend_schema(
+        operation_id="blocks_create",
+        summary="Block a member",
+        description=(
+            "Their posts come flagged `author_blocked`, nothing they write notifies the viewer "
+            "and they cannot quote the viewer. Staff and oneself cannot be blocked (403). 201 "
+            "when new, 200 when already blocked."
+        ),
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=serializers.BlockRequestSerializer,
+        responses={201: serializers.BlockSerializer, 200: serializers.BlockSerializer},
+    ),
+)
+class BlockListView(generics.ListAPIView):
+    serializer_class = serializers.BlockSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = pagination.CursorPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Block.objects.none()
+        return selectors.blocked_members(user=self.request.user)
+
+    @idempotent
+    def post(self, request):
+        data = serializers.BlockRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = User.objects.filter(
+            username__iexact=data.validated_data["username"], is_active=True
+        ).first()
+        if member is None:
+            raise ValidationError({"username": ["No member has this name."]})
+        before = policy.has_blocked(request.user, member.pk)
+        block = services.member_block(user=request.user, member=member)
+        return Response(
+            serializers.BlockSerializer(block, context={"request": request}).data,
+            status=status.HTTP_200_OK if before else status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema_view(
+    delete=extend_schema(
+        operation_id="blocks_delete",
+        summary="Unblock a member",
+        responses={204: None},
+    ),
+)
+class BlockDetailView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def delete(self, request, username: str):
+        member = get_object_or_404(User, username__iexact=username)
+        if not services.member_unblock(user=request.user, member=member):
+            raise NotFound("You have not blocked this member.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="bookmarks_list",
+        summary="The viewer's bookmarks, newest first",
+        description="Only what the viewer may still read: posts hidden or deleted since drop out.",
+    ),
+    post=extend_schema(
+        operation_id="bookmarks_create",
+        summary="Bookmark a post or a thread",
+        description="201 when new, 200 when it was bookmarked already.",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=serializers.BookmarkRequestSerializer,
+        responses={201: serializers.BookmarkSerializer, 200: serializers.BookmarkSerializer},
+    ),
+)
+class BookmarkListView(ConditionalGetMixin, generics.ListAPIView):
+    serializer_class = serializers.BookmarkSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = pagination.CursorPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Bookmark.objects.none()
+        return selectors.bookmark_list(user=self.request.user)
+
+    @idempotent
+    def post(self, request):
+        data = serializers.BookmarkRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if "post" in data.validated_data:
+            post = get_readable_post(request, data.validated_data["post"])
+            thread = post.thread
+        else:
+            post = None
+            thread = get_object_or_404(Thread, pk=data.validated_data["thread"])
+        bookmark, created = services.bookmark_add(user=request.user, thread=thread, post=post)
+        bookmark = selectors.bookmark_list(user=request.user).get(pk=bookmark.pk)
+        return Response(
+            serializers.BookmarkSerializer(bookmark, context={"request": request}).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+@extend_schema_view(
+    delete=extend_schema(
+        operation_id="bookmarks_delete", summary="Remove a bookmark", responses={204: None}
+    ),
+)
+class BookmarkDetailView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def delete(self, request, pk: int):
+        bookmark = get_object_or_404(Bookmark.objects.filter(user=request.user), pk=pk)
+        services.bookmark_remove(user=request.user, thread=bookmark.thread, post=bookmark.post)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="following_list",
+        summary="Threads the viewer watches, latest activity first",
+        description="Each with the viewer's `unread_count` and `last_read_number`.",
+    )
+)
+class FollowingListView(ConditionalGetMixin, generics.ListAPIView):
+    serializer_class = serializers.ThreadSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = pagination.ThreadPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Thread.objects.none()
+        return selectors.followed_threads(user=self.request.user)

@@ -63,3 +63,17 @@ def page_links(page) -> list:
 @register.filter
 def can_undelete(post, user) -> bool:
     return policy.can_undelete_post(user, post)
+
+
+@register.filter
+def reactions(post) -> list:
+    """Every reaction kind with the post's count and whether the page's viewer reacted so."""
+    from forum import selectors
+
+    return selectors.post_reactions(post)
+
+
+@register.filter
+def author_blocked(post, user) -> bool:
+    """The viewer blocked the post's author: the page collapses the post."""
+    return policy.author_is_blocked(user, post)

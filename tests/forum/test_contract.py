@@ -33,6 +33,8 @@ WEB_ACTIONS = {
     "action-hide": "can_hide",
     "action-restore": "can_restore",
     "action-add-notice": "can_add_notice",
+    "action-react": "can_react",
+    "action-bookmark": "can_bookmark",
 }
 assert set(WEB_ACTIONS.values()) == set(policy.POST_ACTIONS), "a new action needs a web control"
 
@@ -168,8 +170,8 @@ def test_thread_page_and_api_expose_the_same_facts(world, viewer, client):
             assert data[post.pk] == expected, f"API diverges from the policy for {where}"
             if viewer == "suspended":
                 # The suspension holds on both surfaces: every post reads, no action is offered
-                # (reading their own post's revisions is reading).
-                assert expected["actions"] <= {"can_view_revisions"}, where
+                # (reading their own post's revisions is reading; a bookmark is private).
+                assert expected["actions"] <= {"can_view_revisions", "can_bookmark"}, where
                 assert post.state != "visible" or expected["text"], where
         if thread.is_locked:
             continue
