@@ -355,6 +355,8 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "PostStateEnum": "forum.models.Post.State",
+        "ReactionKindEnum": "forum.models.Reaction.Kind",
+        "NotificationKindEnum": "forum.models.Notification.Kind",
         "ReportReasonEnum": "moderation.models.Report.Reason",
         "ReviewStatusEnum": "moderation.models.Review.Status",
         # A review's severity (none included) and the severities a moderator may set.
