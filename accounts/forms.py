@@ -52,7 +52,7 @@ class SignupForm(SetPasswordMixin, forms.Form):
 
     def clean(self) -> dict:
         self.validate_passwords()
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         username, email = cleaned.get("username"), cleaned.get("email")
         if username and email:
             # Taken, or looks like a name that is; a never-activated account signing up again

@@ -188,7 +188,9 @@ def member_signup(*, username: str, email: str, password: str, site_url: str) ->
     hashed = make_password(password)
     existing = User.objects.select_for_update().filter(email__iexact=email).first()
     pending = existing is not None and is_pending_activation(existing)
-    username = names.check_username(username, exclude_pk=existing.pk if pending else None)
+    username = names.check_username(
+        username, exclude_pk=existing.pk if existing is not None and pending else None
+    )
     if existing is not None and not pending:
         # Sent by a worker after the commit, like the activation link: neither answer waits
         # for the mail server.

@@ -76,7 +76,9 @@ def _digest(value: str) -> str:
 def client_address(request: HttpRequest) -> str:
     """The client's address as every throttle sees it: X-Forwarded-For is trusted only
     NUM_PROXIES deep (DRF's rule), so rotating the header does not make a new address."""
-    return BaseThrottle().get_ident(request) or "unknown"
+    # DRF's get_ident reads only .headers and .META, which a Django request has too (its stub
+    # asks for DRF's Request); pages and the API then count the same address.
+    return BaseThrottle().get_ident(request) or "unknown"  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -208,8 +210,8 @@ def mail_request_refusal(request: HttpRequest, *, action: str, email: str) -> Re
             "Too many messages have been requested for this e-mail address. Try again in {wait}.",
         ),
     ]
-    refusals = [r for r in refusals if r is not None]
-    return max(refusals, key=lambda r: r.wait) if refusals else None
+    found = [r for r in refusals if r is not None]
+    return max(found, key=lambda r: r.wait) if found else None
 
 
 class SignInLimitBackend(ModelBackend):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -12,6 +14,7 @@ from django.views.decorators.http import require_POST
 from accounts import hooks, services, signin
 from accounts.forms import ActivationResendForm, AvatarForm, LoginForm, ProfileForm, SignupForm
 from accounts.models import User
+from accounts.requests import AuthenticatedHttpRequest
 from core import throttles
 
 
@@ -117,7 +120,11 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 
 
 def _profile_edit_page(
-    request: HttpRequest, *, form=None, avatar_errors: list[str] = (), status: int = 200
+    request: AuthenticatedHttpRequest,
+    *,
+    form=None,
+    avatar_errors: Sequence[str] = (),
+    status: int = 200,
 ) -> HttpResponse:
     return render(
         request,
@@ -132,7 +139,7 @@ def _profile_edit_page(
 
 
 @login_required
-def profile_edit(request: HttpRequest) -> HttpResponse:
+def profile_edit(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -141,14 +148,14 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     return _profile_edit_page(request, form=form)
 
 
-def _too_large(request: HttpRequest) -> HttpResponse:
+def _too_large(request: AuthenticatedHttpRequest) -> HttpResponse:
     message = f"A picture can be at most {services.AVATAR_MAX_BYTES // 1024} KB."
     return _profile_edit_page(request, avatar_errors=[message], status=413)
 
 
 @login_required
 @require_POST
-def avatar_edit(request: HttpRequest) -> HttpResponse:
+def avatar_edit(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Upload or remove the member's picture. A request longer than an upload may be is a
     413 from its Content-Length alone (in production the proxy refuses bodies over 2 MB
     before Django reads them: deploy/nginx)."""
@@ -164,7 +171,8 @@ def avatar_edit(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:profile_edit")
     form = AvatarForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _profile_edit_page(request, avatar_errors=form.errors["avatar"], status=400)
+        errors = [str(message) for message in form.errors["avatar"]]
+        return _profile_edit_page(request, avatar_errors=errors, status=400)
     upload = form.cleaned_data["avatar"]
     if upload.size > services.AVATAR_MAX_BYTES:
         return _too_large(request)

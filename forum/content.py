@@ -202,9 +202,10 @@ def _sync_quotes(
             edit_count = source.edit_count if source else 0
             # Against what the author may read of the source: checking the raw source would
             # let a forged quote probe the text of quotes removed from it ("verified" or not).
-            verified = _quotes_of_author(spec, sources, post.author) is not None and normalize_text(
-                spec.excerpt
-            ) in normalize_text(readable_source(source, post.author))
+            readable = _quotes_of_author(spec, sources, post.author)
+            verified = readable is not None and normalize_text(spec.excerpt) in normalize_text(
+                readable_source(readable, post.author)
+            )
         rows.append(
             Quote(
                 post=post,

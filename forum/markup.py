@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import escape
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block.table import table as _table_rule
 from markdown_it.rules_core.linkify import linkify as _core_linkify
 from markdown_it.rules_inline.linkify import linkify as _inline_linkify
@@ -203,6 +204,8 @@ def _focusable_pre(rule):
     return render
 
 
+# MarkdownIt types its renderer as a protocol; the default one, with its rules, is HTML's.
+assert isinstance(_md.renderer, RendererHTML)
 _md.add_render_rule("fence", _focusable_pre(_md.renderer.rules["fence"]))
 _md.add_render_rule("code_block", _focusable_pre(_md.renderer.rules["code_block"]))
 _md.add_render_rule("td_open", _render_cell_open)
@@ -439,9 +442,9 @@ def analyse(source: str) -> Analysis:
     frames: list[dict] = [{"_budget": budget}]
     analysis = Analysis()
     events: list[tuple[int, str, re.Match, re.Match | None]] = []
-    for opening, closing in _quote_events(source):
-        events.append((opening.start(), "open", opening, closing))
-        events.append((closing.start(), "close", closing, None))
+    for opening, end_tag in _quote_events(source):
+        events.append((opening.start(), "open", opening, end_tag))
+        events.append((end_tag.start(), "close", end_tag, None))
     events.sort(key=lambda e: e[0])
 
     depth = 0
@@ -457,6 +460,7 @@ def analyse(source: str) -> Analysis:
     for _, kind, match, closing in events:
         text_piece(match.start())
         if kind == "open":
+            assert closing is not None  # an opening tag's event carries its closing tag
             depth += 1
             frames.append({"_budget": budget})
             position = None

@@ -102,6 +102,11 @@ class Post(models.Model):
     # post's row lock: pages and the API show counts without counting rows.
     reaction_counts = models.JSONField(default=dict, blank=True, editable=False)
 
+    # Not columns: set on search results by selectors.search_posts (the thread's title and an
+    # excerpt, words found in <mark>); declared for the type checker.
+    title_html: str
+    snippet: str
+
     class Meta:
         ordering = ["thread_id", "number"]
         constraints = [

@@ -92,7 +92,7 @@ def quote_markup(*, post: Post, user: AnyUser, excerpt: str | None = None) -> st
     return f'[quote="{post.author.username}" post={post.pk}]\n{text.strip()}\n[/quote]\n'
 
 
-def quote_state(quote: Quote, user: AnyUser) -> str:
+def quote_state(quote: Quote, user: AnyUser | None) -> str:
     source = quote.source
     if source is None:
         return UNVERIFIED
@@ -125,8 +125,8 @@ def quote_states(post: Post, user: AnyUser) -> list[dict]:
             {
                 "source_post": quote.source_id if visible_source else None,
                 "author": quote.source.author.username
-                if state in {LIVE, EDITED}
-                else (quote.username),
+                if state in {LIVE, EDITED} and quote.source is not None
+                else quote.username,
                 "state": state,
             }
         )
@@ -143,8 +143,8 @@ def _header(quote: Quote | None, state: str, position: int) -> str:
         return opening + mark_safe(
             '<p class="quote-header"><span class="quote-state">Unverified quote.</span></p>'
         )
-    if state in {LIVE, EDITED}:
-        source = quote.source
+    source = quote.source
+    if state in {LIVE, EDITED} and source is not None:  # live or edited: it has a source
         header = format_html(
             '<p class="quote-header"><a href="{}">{} wrote:</a>',
             reverse("forum:post", kwargs={"pk": source.pk}),

@@ -279,6 +279,7 @@ def rebuild(*, batch_size: int = 2000, progress=None) -> int:
         read, last, rows = reindex_batch(after=last_pk, batch_size=batch_size)
         if not read:
             break
+        assert last is not None  # a batch that read posts has a last one
         last_pk, written = last, written + rows
         if progress is not None:
             progress(read)

@@ -429,8 +429,8 @@ def build(shape: Shape, *, progress: Callable[[int], None] | None = None) -> dic
         for pk, n in post_count.items():
             if n:
                 User.objects.filter(pk=pk).update(post_count=n)
-        for category, n in category_threads.items():
-            Category.objects.filter(pk=category).update(thread_count=F("thread_count") + n)
+        for category_id, n in category_threads.items():
+            Category.objects.filter(pk=category_id).update(thread_count=F("thread_count") + n)
         written["threads"] = len(counts)
         written["posts"] = shape.posts
     search.after_bulk_write()

@@ -175,7 +175,7 @@ def post_versions(*, post: Post, user: AnyUser) -> list[PostVersion]:
     texts = [quotes.readable_text_of(revision.source, user) for revision in revisions]
     texts.append(quotes.readable_source(post, user))
     editors = [revision.editor for revision in revisions]
-    editors.append(post.edited_by if post.edited_by_id else post.author)
+    editors.append(post.edited_by or post.author)
     times = [revision.created for revision in revisions]
     times.append(post.edited or post.created)
     versions = [
@@ -216,6 +216,7 @@ class PostNumberPaginator(Paginator):
 
     def __init__(self, thread: Thread, posts: QuerySet[Post], per_page: int):
         super().__init__(posts, per_page)
+        self.posts = posts
         self.last_number = thread.last_number
 
     @property
@@ -225,8 +226,8 @@ class PostNumberPaginator(Paginator):
     def page(self, number) -> Page:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        posts = self.object_list.filter(number__gt=bottom, number__lte=bottom + self.per_page)
-        return self._get_page(posts, number, self)
+        posts = self.posts.filter(number__gt=bottom, number__lte=bottom + self.per_page)
+        return Page(posts, number, self)
 
 
 def thread_page(*, thread: Thread, user: AnyUser, page: str | int | None, per_page: int) -> Page:
@@ -296,7 +297,7 @@ def search_posts(
     return SearchPage(posts=posts, next_cursor=result.next_cursor, windowed=result.windowed)
 
 
-def notification_list(*, user: AnyUser) -> QuerySet[Notification]:
+def notification_list(*, user: User) -> QuerySet[Notification]:
     """The member's notifications, unread first, then newest first. A post hidden or deleted
     after the notification was sent stays out of sight (moderators still see it), except for
     a word from the moderators about it (the outcome of a report), which names the post's
@@ -377,11 +378,11 @@ def change_feed(
     what their payloads show). Every post is listed, readable or not: a post the viewer may
     no longer read is listed as its placeholder, the tombstone a client replaces its copy
     with."""
-    found = [
-        (FeedPosition(obj.changed, kind, obj.pk), obj)
-        for kind, qs in enumerate((threads, posts))
-        for obj in qs.filter(_after(after, kind)).order_by("changed", "pk")[: limit + 1]
-    ]
+    found: list[tuple[FeedPosition, Thread | Post]] = []
+    querysets: tuple[QuerySet[Thread] | QuerySet[Post], ...] = (threads, posts)
+    for kind, qs in enumerate(querysets):
+        for obj in qs.filter(_after(after, kind)).order_by("changed", "pk")[: limit + 1]:
+            found.append((FeedPosition(obj.changed, kind, obj.pk), obj))
     found.sort(key=lambda item: item[0])
     page = found[:limit]
     return FeedPage(

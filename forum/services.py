@@ -158,9 +158,10 @@ def _prepare(
     """The pure work of a write of a post's text, before any lock: parse, resolve quotes and
     mentions, render, screen. `number` None: a reply, numbered under the lock."""
     content = prepare_post_content(body=body, author=author, earlier=earlier)
-    screening = hooks.prepare_screening(
-        post=Post(thread=thread, number=number, author=author, source=body)
-    )
+    post = Post(thread=thread, author=author, source=body)
+    if number is not None:
+        post.number = number
+    screening = hooks.prepare_screening(post=post)
     return content, screening
 
 

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
+from accounts.requests import AuthenticatedHttpRequest
 from core import throttles
 from forum import policy, quotes, selectors, services
 from forum.content import prepare_post_content
@@ -50,7 +51,7 @@ def _render_form(request, template, context, wait: float | None) -> HttpResponse
     return response
 
 
-def _preview(request: HttpRequest, form) -> str | None:
+def _preview(request: AuthenticatedHttpRequest, form) -> str | None:
     """The HTML a post would be stored with, for the Preview button: the same cleaning, checks
     and rendering as a save, and nothing written or counted against the posting limits."""
     if "preview" not in request.POST or not form.is_valid():
@@ -150,7 +151,7 @@ _SUBSCRIBE = {
 
 @login_required
 @require_POST
-def thread_subscription(request: HttpRequest, pk: int) -> HttpResponse:
+def thread_subscription(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Watch, mute or neither, from the thread page; back to where the member was."""
     thread = get_object_or_404(Thread, pk=pk)
     form = SubscriptionForm(request.POST)
@@ -186,7 +187,7 @@ def thread_unread(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
+def thread_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     category = get_object_or_404(Category, slug=slug)
     form = ThreadForm(request.POST or None)
     wait = None
@@ -215,7 +216,7 @@ def thread_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def thread_rename(request: HttpRequest, pk: int) -> HttpResponse:
+def thread_rename(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The author (or a moderator) gives the thread a new title; the service checks the
     policy again under the thread's lock and keeps search and screening current."""
     thread = get_object_or_404(Thread.objects.select_related("category"), pk=pk)
@@ -242,7 +243,7 @@ def thread_rename(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def post_reply(request: HttpRequest, pk: int) -> HttpResponse:
+def post_reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(Thread, pk=pk)
     if request.method == "GET":
         # The "Quote" link: the reply form pre-filled with what the member may read of a post
@@ -292,7 +293,7 @@ def post_reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def post_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(selectors.post_queryset(), pk=pk)
     if not policy.can_edit_post(request.user, post):
         raise PermissionDenied
@@ -325,7 +326,7 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def post_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def post_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
     if "confirm" not in request.POST:
         # The Delete button asks first; the page works without JavaScript.
@@ -339,7 +340,7 @@ def post_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def post_undelete(request: HttpRequest, pk: int) -> HttpResponse:
+def post_undelete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
     services.post_undelete(actor=request.user, post=post)
     messages.success(request, "Your post is back.")
@@ -348,7 +349,7 @@ def post_undelete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def post_hide(request: HttpRequest, pk: int) -> HttpResponse:
+def post_hide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A moderator hides a post from the thread page (the service checks and audits it)."""
     post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
     services.post_hide(actor=request.user, post=post)
@@ -358,7 +359,7 @@ def post_hide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def post_restore(request: HttpRequest, pk: int) -> HttpResponse:
+def post_restore(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
     services.post_restore(actor=request.user, post=post)
     messages.success(request, "The post is restored.")
@@ -369,7 +370,9 @@ def post_restore(request: HttpRequest, pk: int) -> HttpResponse:
 # audited there); a change that would change nothing says so and records nothing.
 
 
-def _moderate_thread(request: HttpRequest, pk: int, *, field: str, service, done: tuple[str, str]):
+def _moderate_thread(
+    request: AuthenticatedHttpRequest, pk: int, *, field: str, service, done: tuple[str, str]
+):
     thread = get_object_or_404(Thread, pk=pk)
     if not policy.can_moderate(request.user):
         raise PermissionDenied("Only moderators can do this.")
@@ -384,7 +387,7 @@ def _moderate_thread(request: HttpRequest, pk: int, *, field: str, service, done
 
 @login_required
 @require_POST
-def thread_lock(request: HttpRequest, pk: int) -> HttpResponse:
+def thread_lock(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _moderate_thread(
         request, pk, field="locked", service=services.thread_lock, done=("open", "locked")
     )
@@ -392,7 +395,7 @@ def thread_lock(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def thread_pin(request: HttpRequest, pk: int) -> HttpResponse:
+def thread_pin(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _moderate_thread(
         request, pk, field="pinned", service=services.thread_pin, done=("unpinned", "pinned")
     )
@@ -400,7 +403,7 @@ def thread_pin(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def thread_move(request: HttpRequest, pk: int) -> HttpResponse:
+def thread_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(Thread.objects.select_related("category"), pk=pk)
     if not policy.can_moderate(request.user):
         raise PermissionDenied("Only moderators can do this.")
@@ -430,7 +433,7 @@ def post_history(request: HttpRequest, pk: int) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     """The search page: the same search, filters and messages as the API's."""
     form = SearchForm(request.GET if "q" in request.GET else None)
-    context = {"form": form, "page": None, "query": ""}
+    context: dict[str, object] = {"form": form, "page": None, "query": ""}
     if not form.is_bound:
         return render(request, "forum/search.html", context)
     wait = throttles.throttle_wait(request, throttles.SEARCHING)
@@ -438,10 +441,11 @@ def search(request: HttpRequest) -> HttpResponse:
         form.add_error(None, "You are searching too fast. Please wait a minute and try again.")
         return _render_form(request, "forum/search.html", context, wait)
     status = 200
+    page: selectors.SearchPage | None = None
     if form.is_valid():
         context["query"] = form.cleaned_data["q"]
         try:
-            context["page"] = selectors.search_posts(
+            context["page"] = page = selectors.search_posts(
                 user=request.user,
                 query=form.cleaned_data["q"],
                 filters=form.filters(),
@@ -452,9 +456,9 @@ def search(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, exc)
     if form.errors:
         status = 400
-    if context["page"] is not None and context["page"].next_cursor:
+    if page is not None and page.next_cursor:
         params = request.GET.copy()
-        params["cursor"] = context["page"].next_cursor
+        params["cursor"] = page.next_cursor
         context["next_url"] = f"?{params.urlencode()}"
     return render(request, "forum/search.html", context, status=status)
 
@@ -470,7 +474,7 @@ def _add_excerpts(page) -> None:
 
 
 @login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(
         selectors.notification_list(user=request.user), NOTIFICATIONS_PER_PAGE
     ).get_page(request.GET.get("page"))
@@ -482,7 +486,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_read(request: HttpRequest) -> HttpResponse:
+def notification_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Mark one notification (`id`) or all of them (`all`) read, then back to the list."""
     form = NotificationReadForm(request.POST)
     if not form.is_valid():

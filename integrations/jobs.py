@@ -25,7 +25,7 @@ J = TypeVar("J", bound=BatchJob)
 def locked_running(model: type[J], job_id: int) -> J | None:
     """The job under its row lock if it is running and no other worker holds it; call inside
     a transaction."""
-    job = model.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
+    job = model._default_manager.select_for_update(skip_locked=True).filter(pk=job_id).first()
     if job is None or job.status != BatchJob.Status.RUNNING:
         return None
     return job
@@ -57,13 +57,13 @@ def run_step(task: Task, step: Callable[[int], bool], model: type[BatchJob], job
 
 
 def fail(model: type[BatchJob], job_id: int, error: str) -> None:
-    model.objects.filter(pk=job_id, status=BatchJob.Status.RUNNING).update(
+    model._default_manager.filter(pk=job_id, status=BatchJob.Status.RUNNING).update(
         status=BatchJob.Status.FAILED, error=error[:2000], updated=timezone.now()
     )
 
 
 def pause(job: BatchJob) -> None:
-    type(job).objects.filter(pk=job.pk, status=BatchJob.Status.RUNNING).update(
+    type(job)._default_manager.filter(pk=job.pk, status=BatchJob.Status.RUNNING).update(
         status=BatchJob.Status.PAUSED, updated=timezone.now()
     )
 
@@ -72,7 +72,9 @@ def pause(job: BatchJob) -> None:
 def resume(job: BatchJob, step_task: Task) -> None:
     changed = (
         type(job)
-        .objects.filter(pk=job.pk, status__in=[BatchJob.Status.PAUSED, BatchJob.Status.FAILED])
+        ._default_manager.filter(
+            pk=job.pk, status__in=[BatchJob.Status.PAUSED, BatchJob.Status.FAILED]
+        )
         .update(status=BatchJob.Status.RUNNING, error="", updated=timezone.now())
     )
     if changed:

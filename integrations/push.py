@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 from django.conf import settings
@@ -51,7 +52,7 @@ def send(*, user_id: int, message: PushMessage) -> int:
     if not devices or not enabled():
         return 0
     body = message.body if len(message.body) <= BODY_MAX else message.body[: BODY_MAX - 1] + "…"
-    notification = {
+    notification: dict[str, Any] = {
         "event_id": message.event_id,
         "type": "org.stoa.notification",
         "sender": message.sender,

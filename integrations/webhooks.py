@@ -97,7 +97,7 @@ def check_target(url: str) -> tuple[str | None, str | None]:
     except (OSError, ValueError, UnicodeError):
         return f"The host {parts.hostname!r} cannot be resolved.", None
     allowed = _allowed_networks()
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for address in addresses:
         if address.is_global:
             continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypedDict
 
 from django import forms
 from django.conf import settings
@@ -44,6 +44,16 @@ from moderation.models import (
     Review,
     Severity,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class FalseReports(TypedDict):
+    """What the report lists annotate a report with."""
+
+    reporter_false_reports: int
+
 
 EXCERPT_CHARS = 160
 QUEUE_EXCERPT_CHARS = 200
@@ -592,8 +602,9 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
         page = reverse("admin:moderation_review_change", args=[review.pk])
         if request.method != "POST":
             return HttpResponseRedirect(page)
-        entry = AuditLog.objects.filter(pk=request.POST.get("entry") or 0, post=review.post_id)
-        entry = entry.first()
+        entry = AuditLog.objects.filter(
+            pk=request.POST.get("entry") or 0, post=review.post_id
+        ).first()
         if entry is None:
             self.message_user(request, "There is no such decision to undo.", messages.ERROR)
             return HttpResponseRedirect(page)
@@ -778,7 +789,7 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
         )
 
 
-def _false_reporter_note(report: Report) -> str:
+def _false_reporter_note(report: WithAnnotations[Report, FalseReports]) -> str:
     n = report.reporter_false_reports
     if not n:
         return ""

@@ -14,7 +14,7 @@ def member_sanctions(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    context = {}
+    context: dict[str, object] = {}
     if user.is_suspended:
         context["suspension_message"] = sanctions.suspension_message(user)
     if user.warned is not None:

@@ -66,9 +66,11 @@ class CategorySettings(models.Model):
         return f"Moderation of {self.category}"
 
     def notice_text(self, severity: str) -> str:
-        return {Severity.ADVICE: self.advice_text, Severity.URGENT: self.urgent_text}.get(
-            severity, ""
-        )
+        texts: dict[str, str] = {
+            Severity.ADVICE: self.advice_text,
+            Severity.URGENT: self.urgent_text,
+        }
+        return texts.get(severity, "")
 
 
 class Review(models.Model):
@@ -177,12 +179,15 @@ class Report(models.Model):
         NO_ACTION = "no_action", "No action needed"
         FALSE = "false", "False report"
 
+    # A TextField's max_length is not checked by full_clean(): services.report_create checks it.
+    COMMENT_MAX = 1000
+
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reports")
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports"
     )
     reason = models.CharField(max_length=10, choices=Reason.choices)
-    comment = models.TextField(max_length=1000, blank=True)
+    comment = models.TextField(max_length=COMMENT_MAX, blank=True)
     created = models.DateTimeField(default=timezone.now)
     resolved = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(

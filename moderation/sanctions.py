@@ -189,13 +189,17 @@ def suspension_lift(*, moderator: User, member: User) -> User:
     return member
 
 
+# The attribute of a User object that holds its suspension in force once looked up.
+_SUSPENSION_CACHE = "_suspension_in_force"
+
+
 def suspension_message(member: User) -> str:
     """What a suspended member is told when an action is refused: until when, and why."""
-    sanction = getattr(member, "_suspension_in_force", None)
+    sanction = getattr(member, _SUSPENSION_CACHE, None)
     if sanction is None:
         sanction = in_force(member)
         # Cached on the user object: a page asks the policy many times.
-        member._suspension_in_force = sanction
+        setattr(member, _SUSPENSION_CACHE, sanction)
     if member.suspended_until is None:
         when = "until a moderator lifts it"
     else:

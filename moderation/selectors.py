@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db.models import (
@@ -29,6 +30,15 @@ from django.utils import timezone
 
 from forum.models import Post, PostRevision
 from moderation.models import AuditLog, Notice, Report, Review, Severity
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class DetectorSaid(TypedDict):
+    """What decided_reviews annotates a review with."""
+
+    detector_severity: str
 
 
 def live_notices_prefetch() -> Prefetch:
@@ -269,7 +279,7 @@ def detector_agreement(*, since: datetime | None = None, until: datetime | None 
         .values_list("detector_severity")
         .annotate(n=Count("pk"))
     )
-    rows = {
+    rows: dict[str, dict[str, Any]] = {
         level: {"severity": level, "confirmed": 0, "dismissed": 0}
         for level in (Severity.URGENT, Severity.ADVICE, Severity.NONE)
     }
@@ -277,7 +287,7 @@ def detector_agreement(*, since: datetime | None = None, until: datetime | None 
         level = c["detector_severity"] if c["flagged"] else Severity.NONE
         row = rows.setdefault(level, {"severity": level, "confirmed": 0, "dismissed": 0})
         row[c["status"]] += c["n"]
-    flagged = {"severity": "all flagged", "confirmed": 0, "dismissed": 0}
+    flagged: dict[str, Any] = {"severity": "all flagged", "confirmed": 0, "dismissed": 0}
     for level, row in rows.items():
         row["decided"] = row["confirmed"] + row["dismissed"]
         row["regraded"] = regraded.get(level, 0) if level != Severity.NONE else 0
@@ -295,7 +305,9 @@ def detector_agreement(*, since: datetime | None = None, until: datetime | None 
     return {"rows": out, "since": since, "until": until}
 
 
-def _decided_reviews(*, since: datetime | None = None) -> Iterator[tuple[Review, int]]:
+def _decided_reviews(
+    *, since: datetime | None = None
+) -> Iterator[tuple[WithAnnotations[Review, DetectorSaid], int]]:
     qs = decided_reviews(since=since).select_related("post").order_by("decided", "pk")
     for review in qs.iterator(chunk_size=500):
         yield review, 1 if review.status == Review.Status.CONFIRMED else 0

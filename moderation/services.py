@@ -385,7 +385,7 @@ def report_create(*, reporter: User, post: Post, reason: str, comment: str = "")
     policy.check_report_post(reporter, post)
     comment = (comment or "").replace("\x00", "").strip()
     # A TextField's max_length is not checked by full_clean(): check it here.
-    limit = Report._meta.get_field("comment").max_length
+    limit = Report.COMMENT_MAX
     if len(comment) > limit:
         raise ValidationError({"comment": [f"A comment can hold at most {limit} characters."]})
     report = Report(post=post, reporter=reporter, reason=reason, comment=comment)
@@ -455,7 +455,7 @@ def _check_false_reporter(reporter: User) -> bool:
 
 # What the reporter is told of each outcome. It names what happened to the post, never the
 # sanction of its author beyond "acted on it".
-OUTCOME_TEXT = {
+OUTCOME_TEXT: dict[str, str] = {
     Report.Outcome.NOTICE: (
         "Thank you: a moderator agreed and added a note to the post asking its author to see "
         "a professional."

@@ -7,9 +7,10 @@ import math
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from accounts.requests import AuthenticatedHttpRequest
 from core import throttles
 from forum import policy, quotes
 from forum import selectors as forum_selectors
@@ -19,7 +20,7 @@ from moderation.forms import ReportForm
 
 
 @login_required
-def report_create(request: HttpRequest, pk: int) -> HttpResponse:
+def report_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Posts the member may not report are 404, as on every other page: nothing to learn here.
     post = get_object_or_404(forum_selectors.visible_posts(user=request.user), pk=pk)
     if not policy.can_report_post(request.user, post):

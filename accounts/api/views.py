@@ -13,12 +13,14 @@ from knox.models import AuthToken
 from knox.settings import knox_settings
 from rest_framework import generics, parsers, permissions, status
 from rest_framework.exceptions import AuthenticationFailed, NotFound, Throttled
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services, signin
 from accounts.api import serializers
 from accounts.models import TokenDevice, User
+from accounts.requests import AuthenticatedRequest
 from core import throttles
 from core.api.conditional import ConditionalGetMixin
 from core.api.exceptions import RequestTooLarge
@@ -41,7 +43,7 @@ class TokenCreateView(APIView):
     # login page and the admin: it counts failures only.
     throttle_classes: list = []
 
-    def post(self, request):
+    def post(self, request: Request):
         data = serializers.LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(
@@ -85,7 +87,7 @@ class TokenCreateView(APIView):
             status=status.HTTP_201_CREATED,
         )
 
-    def get_authenticate_header(self, request):
+    def get_authenticate_header(self, request: Request):
         # Failed sign-ins are 401 with the scheme clients should use afterwards.
         return knox_settings.AUTH_HEADER_PREFIX
 
@@ -115,7 +117,7 @@ class TokenListView(generics.ListAPIView):
 class TokenDetailView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    def delete(self, request, key: str):
+    def delete(self, request: AuthenticatedRequest, key: str):
         if key == "current":
             if not isinstance(request.auth, AuthToken):
                 raise NotFound("This request was not made with a token.")
@@ -140,10 +142,10 @@ class MeView(ConditionalGetMixin, generics.GenericAPIView):
     serializer_class = serializers.MeSerializer
     permission_classes = [permissions.IsAuthenticated]
 
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest):
         return Response(self.get_serializer(request.user).data)
 
-    def patch(self, request):
+    def patch(self, request: AuthenticatedRequest):
         data = serializers.ProfileUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         user = services.profile_update(user=request.user, changes=dict(data.validated_data))
@@ -180,14 +182,14 @@ class AvatarView(generics.GenericAPIView):
             return [throttles.UploadUserThrottle()]
         return super().get_throttles()
 
-    def put(self, request):
+    def put(self, request: AuthenticatedRequest):
         upload = request.FILES.get("avatar")
         if upload is None:
             raise ValidationError({"avatar": ["Attach an image as `avatar`."]})
         user = services.avatar_set(user=request.user, upload=upload)
         return Response(self.get_serializer(user).data)
 
-    def delete(self, request):
+    def delete(self, request: AuthenticatedRequest):
         user = services.avatar_remove(user=request.user)
         return Response(self.get_serializer(user).data)
 

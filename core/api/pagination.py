@@ -25,7 +25,7 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     # Larger values fall back to this cap; malformed ones ("null", "0", "") are a 400.
     max_page_size = 100
-    ordering = ("-created", "-id")
+    ordering: tuple[str, ...] = ("-created", "-id")
 
     def get_page_size(self, request):
         value = request.query_params.get(self.page_size_query_param)

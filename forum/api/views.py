@@ -11,12 +11,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from accounts.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from accounts.models import User
+from accounts.requests import AuthenticatedRequest
 from core import throttles
 from core.api import pagination
 from core.api.conditional import ConditionalGetMixin
@@ -79,7 +81,7 @@ class ThreadListView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListCr
         return super().get_throttles()
 
     @idempotent
-    def create(self, request, *args, **kwargs):
+    def create(self, request: AuthenticatedRequest, *args, **kwargs):
         data = serializers.ThreadCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         thread = services.thread_create(
@@ -111,7 +113,7 @@ class ThreadDetailView(RateLimitHeadersMixin, ConditionalGetMixin, generics.Retr
             return [throttle() for throttle in throttles.EDITING]
         return super().get_throttles()
 
-    def patch(self, request, pk: int):
+    def patch(self, request: AuthenticatedRequest, pk: int):
         thread = self.get_object()
         # Partial, as the schema says: an empty PATCH changes nothing (once allowed at all).
         data = serializers.ThreadUpdateSerializer(data=request.data, partial=True)
@@ -133,7 +135,7 @@ class _ThreadActionView(APIView):
     def apply(self, thread: Thread, data: dict) -> None:
         raise NotImplementedError
 
-    def post(self, request, pk: int):
+    def post(self, request: AuthenticatedRequest, pk: int):
         thread = get_object_or_404(Thread, pk=pk)
         data = self.input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -189,7 +191,7 @@ class ThreadMoveView(_ThreadActionView):
 class ThreadReadView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    def post(self, request, pk: int):
+    def post(self, request: AuthenticatedRequest, pk: int):
         thread = get_object_or_404(Thread, pk=pk)
         data = serializers.ReadPositionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -218,7 +220,7 @@ class ThreadReadView(APIView):
 class ThreadSubscriptionView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    def post(self, request, pk: int):
+    def post(self, request: AuthenticatedRequest, pk: int):
         thread = get_object_or_404(Thread, pk=pk)
         data = serializers.SubscriptionRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -229,7 +231,7 @@ class ThreadSubscriptionView(APIView):
             services.thread_subscribe(user=request.user, thread=thread)
         return Response({"thread": thread.pk, "is_subscribed": level == "watching", "level": level})
 
-    def delete(self, request, pk: int):
+    def delete(self, request: AuthenticatedRequest, pk: int):
         thread = get_object_or_404(Thread, pk=pk)
         services.thread_unsubscribe(user=request.user, thread=thread)
         return Response({"thread": thread.pk, "is_subscribed": False, "level": "normal"})
@@ -274,7 +276,7 @@ class ThreadPostsView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListC
             return [throttle() for throttle in throttles.POSTING]
         return super().get_throttles()
 
-    def list(self, request, *args, **kwargs):
+    def list(self, request: Request, *args, **kwargs):
         thread = self.get_thread()
         posts = self.filter_queryset(self.get_queryset())
         # A plain dict: `?around=` must be a 400, not "absent".
@@ -285,7 +287,7 @@ class ThreadPostsView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListC
             target = selectors.first_unread_number(thread=thread, user=request.user)
         if target is not None:
             posts = self._open_at(posts, thread=thread, target=target)
-        page = self.paginate_queryset(posts)
+        page = self.paginate_queryset(posts) or []
         for post in page:
             # One thread object for the page: permission checks read post.thread.
             post.thread = thread
@@ -306,7 +308,7 @@ class ThreadPostsView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListC
         return posts.filter(number__gt=start)
 
     @idempotent
-    def create(self, request, *args, **kwargs):
+    def create(self, request: AuthenticatedRequest, *args, **kwargs):
         thread = self.get_thread()
         data = serializers.PostBodySerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -354,12 +356,12 @@ class PostDetailView(RateLimitHeadersMixin, ConditionalGetMixin, generics.Generi
             return [throttle() for throttle in throttles.EDITING]
         return super().get_throttles()
 
-    def get(self, request, pk: int):
+    def get(self, request: Request, pk: int):
         # Placeholders of hidden and deleted posts are shown in thread lists; asked for
         # directly, they are a 404 like a post that never existed.
         return Response(self.get_serializer(get_readable_post(request, pk)).data)
 
-    def patch(self, request, pk: int):
+    def patch(self, request: AuthenticatedRequest, pk: int):
         post = get_readable_post(request, pk)
         data = serializers.PostBodySerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -369,7 +371,7 @@ class PostDetailView(RateLimitHeadersMixin, ConditionalGetMixin, generics.Generi
         post = services.post_edit(editor=request.user, post=post, body=data.validated_data["body"])
         return post_response(request, post)
 
-    def delete(self, request, pk: int):
+    def delete(self, request: AuthenticatedRequest, pk: int):
         post = get_readable_post(request, pk)
         post = services.post_delete(actor=request.user, post=post)
         return post_response(request, post)
@@ -407,7 +409,7 @@ class PostRevisionsView(ConditionalGetMixin, generics.ListAPIView):
 class PostQuoteView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    def get(self, request, pk: int):
+    def get(self, request: AuthenticatedRequest, pk: int):
         post = get_readable_post(request, pk)
         excerpt = request.query_params.get("excerpt")
         if excerpt is not None and len(excerpt) > EXCERPT_MAX:
@@ -447,7 +449,7 @@ class SearchView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListAPIVie
     def get_throttles(self):
         return [throttle() for throttle in throttles.SEARCHING]
 
-    def list(self, request, *args, **kwargs):
+    def list(self, request: Request, *args, **kwargs):
         form = SearchForm(request.query_params)
         if not form.is_valid():
             raise ValidationError(form.errors.as_data())
@@ -456,7 +458,7 @@ class SearchView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListAPIVie
             query=form.cleaned_data["q"],
             filters=form.filters(),
             cursor=form.cleaned_data["cursor"] or None,
-            limit=self.paginator.get_page_size(request),
+            limit=pagination.SearchPagination().get_page_size(request),
         )
         next_url = None
         if found.next_cursor:
@@ -497,7 +499,7 @@ def _unread_notifications(user) -> int:
 class NotificationUnreadCountView(ConditionalGetMixin, APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest):
         return Response({"count": _unread_notifications(request.user)})
 
 
@@ -510,7 +512,7 @@ class NotificationUnreadCountView(ConditionalGetMixin, APIView):
 class NotificationMarkReadView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest):
         data = serializers.NotificationsReadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ids = None if data.validated_data.get("all") else data.validated_data["ids"]
@@ -532,7 +534,7 @@ class NotificationMarkReadView(APIView):
     responses=serializers.ChangeFeedSerializer,
 )
 class ChangeFeedView(ConditionalGetMixin, APIView):
-    def get(self, request):
+    def get(self, request: Request):
         # A plain dict: DRF reads an empty form value as "absent", and `?after=` must be a 400.
         query = serializers.ChangeFeedQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)

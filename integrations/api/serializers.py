@@ -13,4 +13,4 @@ class PushDeviceSerializer(serializers.ModelSerializer):
             # Uniqueness is handled by the service (a known token moves to this member).
             "app_id": {"validators": []},
         }
-        validators = []
+        validators: list = []

@@ -9,11 +9,13 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework import pagination as drf_pagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from accounts.models import Sanction, User
+from accounts.requests import AuthenticatedRequest
 from core import throttles
 from core.api.conditional import ConditionalGetMixin
 from forum import policy, selectors
@@ -29,7 +31,7 @@ from moderation.models import Notice, Report, Review
 class IsModerator(permissions.BasePermission):
     message = "Only moderators can do this."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view) -> bool:
         return policy.can_moderate(request.user)
 
 
@@ -48,7 +50,7 @@ class PostReportView(APIView):
     throttle_classes = throttles.REPORTING
 
     @idempotent
-    def post(self, request, pk: int):
+    def post(self, request: AuthenticatedRequest, pk: int):
         post = get_readable_post(request, pk)
         data = serializers.ReportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -65,7 +67,7 @@ class PostReportView(APIView):
 class PostHideView(APIView):
     permission_classes = [IsModerator]
 
-    def post(self, request, pk: int):
+    def post(self, request: AuthenticatedRequest, pk: int):
         post = get_object_or_404(selectors.post_queryset(), pk=pk)
         post = forum_services.post_hide(actor=request.user, post=post)
         return post_response(request, post)
@@ -77,7 +79,7 @@ class PostHideView(APIView):
 class PostRestoreView(APIView):
     permission_classes = [IsModerator]
 
-    def post(self, request, pk: int):
+    def post(self, request: AuthenticatedRequest, pk: int):
         post = get_object_or_404(selectors.post_queryset(), pk=pk)
         post = forum_services.post_restore(actor=request.user, post=post)
         return post_response(request, post)
@@ -93,7 +95,7 @@ class PostNoticeView(APIView):
     permission_classes = [IsModerator]
 
     @idempotent
-    def post(self, request, pk: int):
+    def post(self, request: AuthenticatedRequest, pk: int):
         post = get_object_or_404(selectors.post_queryset(), pk=pk)
         data = serializers.NoticeCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -112,7 +114,7 @@ class PostNoticeView(APIView):
 class NoticeRemoveView(APIView):
     permission_classes = [IsModerator]
 
-    def post(self, request, pk: int):
+    def post(self, request: AuthenticatedRequest, pk: int):
         notice = get_object_or_404(Notice, pk=pk)
         notice = services.notice_remove(moderator=request.user, notice=notice)
         return Response(serializers.NoticeSerializer(notice).data)
@@ -174,7 +176,7 @@ class _DecisionView(APIView):
     def decide(self, review: Review) -> None:
         raise NotImplementedError
 
-    def post(self, request, pk: int):
+    def post(self, request: AuthenticatedRequest, pk: int):
         review = get_object_or_404(Review, pk=pk)
         self.decide(review)
         review = _reviews_for_api(moderation_selectors.review_list(join_posts=False)).get(pk=pk)
@@ -266,7 +268,7 @@ def _sanctions_of(member: User):
 class MemberSanctionsView(APIView):
     permission_classes = [IsModerator]
 
-    def get(self, request, username: str):
+    def get(self, request: AuthenticatedRequest, username: str):
         member = _member(username)
         return Response(
             serializers.SanctionSerializer(
@@ -274,7 +276,7 @@ class MemberSanctionsView(APIView):
             ).data
         )
 
-    def post(self, request, username: str):
+    def post(self, request: AuthenticatedRequest, username: str):
         member = _member(username)
         data = serializers.SanctionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -298,7 +300,7 @@ class MemberSanctionsView(APIView):
 class MemberLiftView(APIView):
     permission_classes = [IsModerator]
 
-    def post(self, request, username: str):
+    def post(self, request: AuthenticatedRequest, username: str):
         member = sanctions.suspension_lift(moderator=request.user, member=_member(username))
         return Response(
             serializers.SanctionSerializer(
