@@ -119,7 +119,7 @@ class KeysetPagination(CursorPagination):
         cursor = pagination.CursorPagination.decode_cursor(self, request)
         if cursor is None:
             return None
-        parts = (cursor.position or "").split("|")
+        parts = str(cursor.position or "").split("|")
         fields = self._fields()
         if cursor.reverse or len(parts) != len(fields):
             raise NotFound(self.invalid_cursor_message)

@@ -297,14 +297,16 @@ class ThreadPostsView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListC
         """The posts from the start of the page that holds post `target` (the web's pages:
         numbers are gap-free, placeholders keep their place), and the link to the page
         before."""
-        size = self.paginator.get_page_size(self.request)
+        paginator = self.paginator
+        assert isinstance(paginator, pagination.ThreadPostPagination)  # pagination_class
+        size = paginator.get_page_size(self.request)
         target = max(1, min(target, thread.last_number))
         start = (target - 1) // size * size
-        self.paginator.target_number = target
+        paginator.target_number = target
         if start:
             url = self.request.build_absolute_uri()
             url = remove_query_param(url, "first_unread")
-            self.paginator.previous_url = replace_query_param(url, "around", start)
+            paginator.previous_url = replace_query_param(url, "around", start)
         return posts.filter(number__gt=start)
 
     @idempotent
