@@ -413,7 +413,7 @@ def thread_bookmarked(*, user: AnyUser, thread: Thread) -> bool:
     return Bookmark.objects.filter(user=user, thread=thread, post__isnull=True).exists()
 
 
-def followed_threads(*, user: AnyUser) -> QuerySet[Thread]:
+def followed_threads(*, user: User) -> QuerySet[Thread]:
     """The threads the member watches, latest activity first, each with its unread count and
     read position (the thread list's rule)."""
     watching = Subscription.objects.filter(user=user, level=Subscription.Level.WATCHING)
@@ -424,6 +424,6 @@ def followed_threads(*, user: AnyUser) -> QuerySet[Thread]:
     )
 
 
-def blocked_members(*, user: AnyUser) -> QuerySet[Block]:
+def blocked_members(*, user: User) -> QuerySet[Block]:
     """Whom the member blocked, latest first."""
     return Block.objects.filter(user=user).select_related("blocked").order_by("-created", "-id")

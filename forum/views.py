@@ -542,11 +542,13 @@ def _readable_post(request: HttpRequest, pk: int) -> Post:
 
 @login_required
 @require_POST
-def post_react(request: HttpRequest, pk: int) -> HttpResponse:
+def post_react(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     post = _readable_post(request, pk)
     on = _wants_on(request)
     try:
-        services.post_react(user=request.user, post=post, kind=request.POST.get("kind"), active=on)
+        services.post_react(
+            user=request.user, post=post, kind=request.POST.get("kind", ""), active=on
+        )
     except ValidationError as exc:
         raise BadRequest(" ".join(exc.messages)) from None
     if _wants_json(request):
@@ -565,7 +567,7 @@ def post_react(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def post_bookmark(request: HttpRequest, pk: int) -> HttpResponse:
+def post_bookmark(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     post = _readable_post(request, pk)
     if _wants_on(request):
         services.bookmark_add(user=request.user, thread=post.thread, post=post)
@@ -578,7 +580,7 @@ def post_bookmark(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def thread_bookmark(request: HttpRequest, pk: int) -> HttpResponse:
+def thread_bookmark(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(Thread, pk=pk)
     if _wants_on(request):
         services.bookmark_add(user=request.user, thread=thread)
@@ -593,7 +595,7 @@ BOOKMARKS_PER_PAGE = 30
 
 
 @login_required
-def bookmark_list(request: HttpRequest) -> HttpResponse:
+def bookmark_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.bookmark_list(user=request.user), BOOKMARKS_PER_PAGE).get_page(
         request.GET.get("page")
     )
@@ -601,7 +603,7 @@ def bookmark_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def following(request: HttpRequest) -> HttpResponse:
+def following(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(
         selectors.followed_threads(user=request.user), settings.STOA["THREADS_PER_PAGE"]
     ).get_page(request.GET.get("page"))
@@ -610,7 +612,7 @@ def following(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_block(request: HttpRequest, username: str) -> HttpResponse:
+def member_block(request: AuthenticatedHttpRequest, username: str) -> HttpResponse:
     """Block or unblock from the member's profile (or the list of blocked members)."""
     member = get_object_or_404(User, username=username, is_active=True)
     if _wants_on(request):
@@ -629,7 +631,7 @@ def member_block(request: HttpRequest, username: str) -> HttpResponse:
 
 
 @login_required
-def blocked_list(request: HttpRequest) -> HttpResponse:
+def blocked_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Account settings: the members one blocked, each with an Unblock button."""
     return render(
         request, "forum/blocked.html", {"blocks": selectors.blocked_members(user=request.user)}

@@ -390,11 +390,11 @@ class BookmarkSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_number(self, bookmark: Bookmark) -> int | None:
-        return bookmark.post.number if bookmark.post_id else None
+        return bookmark.post.number if bookmark.post is not None else None
 
     @extend_schema_field(UserSummarySerializer(allow_null=True))
     def get_author(self, bookmark: Bookmark) -> dict | None:
-        if not bookmark.post_id:
+        if bookmark.post is None:
             return None
         return UserSummarySerializer(bookmark.post.author, context=self.context).data
 

@@ -600,7 +600,7 @@ class PostReactionsView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @idempotent
-    def post(self, request, pk: int):
+    def post(self, request: AuthenticatedRequest, pk: int):
         post = get_readable_post(request, pk)
         data = serializers.ReactionRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -623,7 +623,7 @@ class PostReactionsView(APIView):
 class PostReactionDetailView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    def delete(self, request, pk: int, kind: str):
+    def delete(self, request: AuthenticatedRequest, pk: int, kind: str):
         post = get_readable_post(request, pk)
         if kind not in Reaction.Kind.values:
             raise NotFound()
@@ -657,7 +657,7 @@ class BlockListView(generics.ListAPIView):
         return selectors.blocked_members(user=self.request.user)
 
     @idempotent
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest):
         data = serializers.BlockRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         member = User.objects.filter(
@@ -683,7 +683,7 @@ class BlockListView(generics.ListAPIView):
 class BlockDetailView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    def delete(self, request, username: str):
+    def delete(self, request: AuthenticatedRequest, username: str):
         member = get_object_or_404(User, username__iexact=username)
         if not services.member_unblock(user=request.user, member=member):
             raise NotFound("You have not blocked this member.")
@@ -716,7 +716,7 @@ class BookmarkListView(ConditionalGetMixin, generics.ListAPIView):
         return selectors.bookmark_list(user=self.request.user)
 
     @idempotent
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest):
         data = serializers.BookmarkRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if "post" in data.validated_data:
@@ -741,7 +741,7 @@ class BookmarkListView(ConditionalGetMixin, generics.ListAPIView):
 class BookmarkDetailView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    def delete(self, request, pk: int):
+    def delete(self, request: AuthenticatedRequest, pk: int):
         bookmark = get_object_or_404(Bookmark.objects.filter(user=request.user), pk=pk)
         services.bookmark_remove(user=request.user, thread=bookmark.thread, post=bookmark.post)
         return Response(status=status.HTTP_204_NO_CONTENT)
