@@ -217,6 +217,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.email_retry_pending",
         "schedule": timedelta(minutes=15),
     },
+    # Urgent posts whose alert task was lost (broker down at screening) are alerted anyway.
+    "urgent-alert-sweep": {
+        "task": "moderation.tasks.urgent_alert_sweep",
+        "schedule": timedelta(minutes=1),
+    },
     # After a deploy with a new detector model, the undecided posts are screened again.
     "rescan-for-new-model": {
         "task": "moderation.tasks.rescan_for_new_model",

@@ -37,6 +37,7 @@ from moderation import highlight, rescans, sanctions, selectors, services, tasks
 from moderation.models import (
     AuditLog,
     CategorySettings,
+    DutyShift,
     Notice,
     NoticeTemplate,
     Report,
@@ -1034,6 +1035,65 @@ class AuditedSettingsAdmin(admin.ModelAdmin):
             self.delete_model(request, obj)
 
 
+class ModeratorsAdminMixin:
+    """Pages that moderators use by their role (forum.policy), not by model permissions."""
+
+    def has_module_permission(self, request):
+        return policy.can_moderate(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return policy.can_moderate(request.user)
+
+    def has_add_permission(self, request):
+        return policy.can_moderate(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return policy.can_moderate(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return policy.can_moderate(request.user)
+
+
+class OnDutyFilter(admin.SimpleListFilter):
+    title = "when"
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return (("now", "On duty now"), ("upcoming", "Upcoming"), ("past", "Past"))
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "now":
+            return queryset.filter(starts__lte=now, ends__gt=now)
+        if self.value() == "upcoming":
+            return queryset.filter(starts__gt=now)
+        if self.value() == "past":
+            return queryset.filter(ends__lte=now)
+        return queryset
+
+
+@admin.register(DutyShift)
+class DutyShiftAdmin(ModeratorsAdminMixin, AuditedSettingsAdmin):
+    """The rota: moderators arrange who is on duty when; urgent posts are alerted to them
+    (moderation.tasks.urgent_alert). Each change is audited like the administrators' settings."""
+
+    audit_fields = ("id", "moderator", "starts", "ends", "note")
+    list_display = ("moderator", "starts", "ends", "note", "on_duty_now")
+    list_filter = (OnDutyFilter,)
+    list_select_related = ("moderator",)
+    search_fields = ("moderator__username", "note")
+    ordering = ("-starts", "-pk")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "moderator":
+            kwargs["queryset"] = selectors.moderators().order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(boolean=True, description="on duty now")
+    def on_duty_now(self, obj):
+        return obj.starts <= timezone.now() < obj.ends
+
+
 def notice_preview(severity: str, text: str) -> str:
     """A notice as members will read it (the thread page's own template, autoescaped: safe to
     show as is), unconfirmed, with the crisis line urgent notices carry."""
@@ -1129,7 +1189,7 @@ class SanctionAddForm(forms.ModelForm):
 
 
 @admin.register(Sanction)
-class SanctionAdmin(admin.ModelAdmin):
+class SanctionAdmin(ModeratorsAdminMixin, admin.ModelAdmin):
     """Warnings and suspensions: written through moderation.sanctions (checked, audited),
     never edited; a suspension is ended early with the "Lift" action."""
 
@@ -1149,15 +1209,6 @@ class SanctionAdmin(admin.ModelAdmin):
         "lifted",
         "lifted_by",
     )
-
-    def has_module_permission(self, request):
-        return policy.can_moderate(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return policy.can_moderate(request.user)
-
-    def has_add_permission(self, request):
-        return policy.can_moderate(request.user)
 
     def has_change_permission(self, request, obj=None):
         return False

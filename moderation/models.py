@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils import timezone
 
+from forum import policy
 from forum.models import Category, Post
 from integrations.models import BatchJob
 
@@ -273,3 +274,34 @@ class RescanJob(BatchJob):
 
     def __str__(self) -> str:
         return f"rescan {self.pk} ({self.status}, {self.done}/{self.total})"
+
+
+class DutyShift(models.Model):
+    """The rota: a moderator on duty from ``starts`` to ``ends``. Urgent posts are alerted to
+    the moderators on duty when they arrive, to every moderator when nobody is
+    (moderation.selectors.on_duty_moderators)."""
+
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="duty_shifts"
+    )
+    starts = models.DateTimeField()
+    ends = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts", "pk"]
+        indexes = [models.Index(fields=["ends", "starts"], name="moderation_shift_when_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends__gt=models.F("starts")), name="moderation_shift_ends_later"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.moderator} {self.starts:%Y-%m-%d %H:%M} to {self.ends:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        if self.starts and self.ends and self.ends <= self.starts:
+            raise ValidationError({"ends": ["A shift ends after it starts."]})
+        if self.moderator_id and not policy.is_moderator(self.moderator):
+            raise ValidationError({"moderator": ["Only moderators go on the rota."]})

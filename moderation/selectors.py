@@ -28,6 +28,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.models import MODERATORS_GROUP, User
 from forum.models import Post, PostRevision
 from moderation.models import AuditLog, Notice, Report, Review, Severity
 
@@ -311,3 +312,23 @@ def _decided_reviews(
     qs = decided_reviews(since=since).select_related("post").order_by("decided", "pk")
     for review in qs.iterator(chunk_size=500):
         yield review, 1 if review.status == Review.Status.CONFIRMED else 0
+
+
+def moderators() -> QuerySet[User]:
+    """Active members who may moderate: the Moderators group and administrators (the rule of
+    forum.policy.is_moderator, as a query)."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name=MODERATORS_GROUP))
+        .distinct()
+    )
+
+
+def on_duty_moderators(*, at: datetime | None = None) -> QuerySet[User]:
+    """Who is told of an urgent post at ``at`` (now by default): the moderators whose rota
+    shift covers it, or every moderator when nobody is on duty, so an alert never goes
+    unheard. A shift of someone no longer a moderator does not count."""
+    at = at or timezone.now()
+    everyone = moderators()
+    on_duty = everyone.filter(duty_shifts__starts__lte=at, duty_shifts__ends__gt=at)
+    return on_duty if on_duty.exists() else everyone

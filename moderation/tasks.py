@@ -3,19 +3,19 @@ outcome of their reports, alerting moderators to urgent posts."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import MODERATORS_GROUP, User
 from forum import policy
 from forum.models import Notification
 from integrations import jobs
 from integrations.mail import queue_email
-from integrations.queue import RELIABLE
-from moderation import rescans
+from integrations.queue import RELIABLE, enqueue
+from moderation import rescans, selectors
 from moderation.models import Report, RescanJob, Review, Severity
 
 
@@ -77,10 +77,11 @@ def urgent_alert_text(review: Review) -> str:
 
 @shared_task(**RELIABLE)
 def urgent_alert(self, review_id: int) -> int:
-    """Tell the moderators that an urgent post waits: a notification to each moderator and an
-    e-mail to each address of STOA["MODERATION_ALERT_EMAILS"]. Once per post: the review is
-    marked ``alerted`` in the same transaction, so a rerun or a later re-screen tells no one
-    again. A post decided (or no longer urgent) before this runs alerts nobody."""
+    """Tell the moderators on duty that an urgent post waits (every moderator when the rota
+    has nobody on duty now): a notification and an e-mail to each, and an e-mail to each
+    address of STOA["MODERATION_ALERT_EMAILS"]. Once per post: the review is marked
+    ``alerted`` in the same transaction, so a rerun or a later re-screen tells no one again. A
+    post decided (or no longer urgent) before this runs alerts nobody."""
     with transaction.atomic():
         review = (
             Review.objects.select_for_update(of=("self",))
@@ -98,13 +99,12 @@ def urgent_alert(self, review_id: int) -> int:
         review.alerted = timezone.now()
         review.save(update_fields=["alerted"])
         text = urgent_alert_text(review)
-        moderators = list(
-            User.objects.filter(is_active=True)
-            .filter(Q(is_superuser=True) | Q(groups__name=MODERATORS_GROUP))
+        recipients = list(
+            selectors.on_duty_moderators(at=review.alerted)
             .exclude(pk=review.post.author_id)
-            .distinct()
-            .values_list("pk", flat=True)
+            .values_list("pk", "email")
         )
+        moderators = [pk for pk, _ in recipients]
         Notification.objects.bulk_create(
             [
                 Notification(
@@ -119,6 +119,32 @@ def urgent_alert(self, review_id: int) -> int:
             ],
             ignore_conflicts=True,
         )
-        for address in settings.STOA["MODERATION_ALERT_EMAILS"]:
+        addresses = [email for _, email in recipients if email]
+        addresses += settings.STOA["MODERATION_ALERT_EMAILS"]
+        for address in dict.fromkeys(addresses):
             queue_email(kind="urgent_review", to=address, params={"review": review.pk})
     return len(moderators)
+
+
+# How far back the sweep looks: an urgent post older than this without an alert is history
+# (a deploy that ran before alerting existed), not news.
+ALERT_SWEEP_WINDOW = timedelta(hours=1)
+
+
+@shared_task(**RELIABLE)
+def urgent_alert_sweep(self) -> int:
+    """Periodic (every minute): alert the urgent posts whose alert task never ran (the broker
+    was down when they were screened, or the worker died with it). With the task queued at
+    screening, a moderator on duty hears of an urgent post within a minute either way."""
+    since = timezone.now() - ALERT_SWEEP_WINDOW
+    due = list(
+        Review.objects.filter(
+            status=Review.Status.PENDING,
+            severity=Severity.URGENT,
+            alerted__isnull=True,
+            queued__gte=since,
+        ).values_list("pk", flat=True)
+    )
+    for review_id in due:
+        enqueue(urgent_alert, review_id)
+    return len(due)

@@ -96,6 +96,7 @@ AUDITED = {
     "moderation.NoticeTemplate": "AuditedSettingsAdmin",
     "moderation.CategorySettings": "AuditedSettingsAdmin",
     "accounts.Sanction": "moderation.sanctions (member.warn/suspend/unsuspend)",
+    "moderation.DutyShift": "AuditedSettingsAdmin",
 }
 # Administrator-only account and structure pages, kept by Django's own admin history
 # (LogEntry) rather than the moderation audit log.
