@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from django.db.models import CharField, Q, Value
+
 from core.registry import Registry
 
 # Writes. Each is called inside the write's transaction, with the rows the forum locked held:
@@ -61,6 +63,13 @@ post_prefetches: Registry[Callable[[], Any]] = Registry()
 #: ``severity`` and ``text`` (the API's ``notices``). Reads the post's prefetched rows.
 notice_sources: Registry[Callable[[Any], list]] = Registry()
 
+#: ``expression(posts: Q) -> Expression``: the highest severity of the live notices on the
+#: posts that ``posts`` selects, a string such as "advice" or "urgent", null when none.
+#: ``posts`` is a filter on a notice's post, spelled through ``post__`` and correlated to the
+#: outer query with OuterRef (``Q(post__thread=OuterRef("pk"))``), so a list is annotated in
+#: its own query (the API's thread lists and notifications: ``has_notice``).
+notice_severity_sources: Registry[Callable[[Q], Any]] = Registry()
+
 #: Template names included in a post's markup (templates/forum/_post.html), with the post's
 #: context (``post``, ``caps``, ``user``): above the post's text, and in its row of actions.
 post_notice_templates: Registry[str] = Registry()
@@ -88,3 +97,11 @@ def audit(**entry: Any) -> None:
 
 def post_notices(post) -> list:
     return [notice for source in notice_sources for notice in source(post)]
+
+
+def notice_severity(posts: Q) -> Any:
+    """An expression for the strongest live notice on the posts `posts` selects (see
+    notice_severity_sources); null when no app provides notices."""
+    for source in notice_severity_sources:
+        return source(posts)
+    return Value(None, output_field=CharField())

@@ -16,6 +16,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -79,6 +80,34 @@ def thread_list(
         unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
         is_subscribed=Exists(watching),
     )
+
+
+# The longest plain-text excerpt of a post in lists (threads, notifications, search results).
+EXCERPT_LENGTH = 200
+
+
+def with_previews(threads: QuerySet[Thread], *, user: AnyUser) -> QuerySet[Thread]:
+    """`threads` where each also carries `first_post_html` (the first post's HTML when the
+    viewer may read it, else None: the list's excerpt) and `notice_severity` (the strongest
+    live notice on a post of the thread that the viewer may read, None without one), in the
+    same query. The notices come from forum.hooks, so the forum needs no moderation."""
+    first = Post.objects.filter(
+        policy.readable_posts_q(user), thread=OuterRef("pk"), number=1
+    ).values("html")[:1]
+    noticed = policy.readable_posts_q(user, prefix="post__") & Q(post__thread=OuterRef("pk"))
+    return threads.annotate(
+        first_post_html=Subquery(first, output_field=TextField()),
+        notice_severity=hooks.notice_severity(noticed),
+    )
+
+
+def notifications_with_previews(
+    notifications: QuerySet[Notification], *, user: AnyUser
+) -> QuerySet[Notification]:
+    """`notifications` where each also carries `notice_severity`: the strongest live notice
+    on the notified post, when the viewer may read the post."""
+    noticed = policy.readable_posts_q(user, prefix="post__") & Q(post=OuterRef("post_id"))
+    return notifications.annotate(notice_severity=hooks.notice_severity(noticed))
 
 
 def first_unread_number(*, thread: Thread, user: AnyUser) -> int:

@@ -320,8 +320,11 @@ def post_edit(*, editor: User, post: Post, body: str) -> Post:
     post.edit_count += 1
     post.save(update_fields=["source", "html", "edited", "edited_by", "edit_count", "called_out"])
     _after_post_write(post=post, created=False, content=content, screening=screening)
-    # Posts quoting this one show it as edited since.
-    changes.touch(posts=[post.pk], quoting=[post.pk])
+    # Posts quoting this one show it as edited since; a thread list shows its first post's
+    # excerpt.
+    changes.touch(
+        posts=[post.pk], quoting=[post.pk], threads=[post.thread_id] if post.number == 1 else []
+    )
     events.post_edited(post)
     if editor.pk != post.author_id:
         _audit(

@@ -7,8 +7,14 @@ def _notice_written(sender, instance, **kwargs) -> None:
     # moderator's hand, the admin, an undo) gives the post a new change key for the sync feed.
     # A signal, because notices are saved in a dozen places and a missed one is a stale cache.
     from forum import changes
+    from forum.models import Post
 
-    changes.touch(posts=[instance.post_id])
+    # The thread too: thread lists show whether any of its posts carries a notice.
+    if type(instance).post.is_cached(instance):
+        threads = [instance.post.thread_id]
+    else:
+        threads = list(Post.objects.filter(pk=instance.post_id).values_list("thread_id", flat=True))
+    changes.touch(posts=[instance.post_id], threads=threads)
 
 
 class ModerationConfig(AppConfig):
@@ -31,6 +37,7 @@ class ModerationConfig(AppConfig):
         # A post's notices: read with it, shown above its text, in the API, and its actions.
         hooks.post_prefetches.register(selectors.live_notices_prefetch)
         hooks.notice_sources.register(selectors.live_notices)
+        hooks.notice_severity_sources.register(selectors.notice_severity)
         hooks.post_notice_templates.register("moderation/_post_notices.html")
         hooks.post_action_templates.register("moderation/_post_actions.html")
         # Notices are part of the thread pages readers see.

@@ -57,6 +57,19 @@ def live_notices(post: Post) -> list[Notice]:
     return notices
 
 
+def notice_severity(posts: Q) -> Subquery:
+    """The highest severity of the live notices on the posts `posts` selects (urgent over
+    advice), for forum.hooks.notice_severity: one correlated subquery, no query per row."""
+    rank = Case(When(severity=Severity.URGENT, then=Value(2)), default=Value(1))
+    strongest = (
+        Notice.objects.filter(posts, removed__isnull=True)
+        .annotate(rank=rank)
+        .order_by("-rank")
+        .values("severity")[:1]
+    )
+    return Subquery(strongest, output_field=CharField())
+
+
 def _open_reports() -> QuerySet[Report]:
     # Down-weighted reports (from repeat false reporters) do not bring a post to the queue.
     return Report.objects.filter(post=OuterRef("post"), resolved__isnull=True, down_weighted=False)

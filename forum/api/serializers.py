@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer
 from forum import hooks, policy, quotes, selectors
+from forum.markup import plain_excerpt
 from forum.models import (
     Block,
     Bookmark,
@@ -42,6 +43,19 @@ class TextField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("not_a_string")
         return super().to_internal_value(data)
+
+
+EXCERPT_HELP = (
+    "Plain text for a one-line preview: no HTML, quoted posts left out, at most "
+    f"{selectors.EXCERPT_LENGTH} characters (cut with an ellipsis)."
+)
+NOTICE_SEVERITY_HELP = (
+    "The strongest notice (advice or urgent) on {what} that the viewer may read; null when none."
+)
+
+
+def excerpt_of(html: str | None) -> str | None:
+    return plain_excerpt(html, selectors.EXCERPT_LENGTH) if html is not None else None
 
 
 def _viewer(serializer: serializers.Serializer):
@@ -78,6 +92,9 @@ class ThreadSerializer(serializers.ModelSerializer):
     last_read_number = serializers.SerializerMethodField()
     is_subscribed = serializers.SerializerMethodField()
     permissions = serializers.SerializerMethodField()
+    excerpt = serializers.SerializerMethodField()
+    has_notice = serializers.SerializerMethodField()
+    notice_severity = serializers.SerializerMethodField()
 
     class Meta:
         model = Thread
@@ -97,10 +114,38 @@ class ThreadSerializer(serializers.ModelSerializer):
             "last_read_number",
             "is_subscribed",
             "permissions",
+            "excerpt",
+            "has_notice",
+            "notice_severity",
             "changed",
         ]
         read_only_fields = fields
         extra_kwargs = {"changed": {"help_text": CHANGED_HELP}}
+
+    @extend_schema_field(
+        serializers.CharField(
+            allow_null=True,
+            help_text="The first post's text. " + EXCERPT_HELP + " Null when the viewer may "
+            "not read the first post.",
+        )
+    )
+    def get_excerpt(self, thread: Thread) -> str | None:
+        # Annotated by forum.selectors.with_previews.
+        return excerpt_of(getattr(thread, "first_post_html", None))
+
+    @extend_schema_field(
+        serializers.BooleanField(help_text="A post of the thread carries a notice.")
+    )
+    def get_has_notice(self, thread: Thread) -> bool:
+        return getattr(thread, "notice_severity", None) is not None
+
+    @extend_schema_field(
+        serializers.CharField(
+            allow_null=True, help_text=NOTICE_SEVERITY_HELP.format(what="the thread's posts")
+        )
+    )
+    def get_notice_severity(self, thread: Thread) -> str | None:
+        return getattr(thread, "notice_severity", None)
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_unread_count(self, thread: Thread) -> int | None:
@@ -426,10 +471,12 @@ class SearchResultSerializer(PostSerializer):
     snippet = serializers.CharField(
         help_text="Escaped excerpt of the post's own text (not what it quotes), words in <mark>."
     )
+    excerpt = serializers.CharField(help_text="The post's text. " + EXCERPT_HELP)
 
     def to_representation(self, post: Post) -> dict:
         data = super().to_representation(post)
         data["thread_title"] = post.thread.title
+        data["excerpt"] = excerpt_of(post.html)
         data["title_html"] = str(post.title_html)
         data["snippet"] = str(post.snippet)
         return data
@@ -444,6 +491,9 @@ class NotificationSerializer(serializers.ModelSerializer):
     thread = serializers.IntegerField(source="post.thread_id", read_only=True)
     thread_title = serializers.CharField(source="post.thread.title", read_only=True)
     number = serializers.IntegerField(source="post.number", read_only=True)
+    excerpt = serializers.SerializerMethodField()
+    has_notice = serializers.SerializerMethodField()
+    notice_severity = serializers.SerializerMethodField()
 
     class Meta:
         model = Notification
@@ -458,8 +508,36 @@ class NotificationSerializer(serializers.ModelSerializer):
             "created",
             "read",
             "message",
+            "excerpt",
+            "has_notice",
+            "notice_severity",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.CharField(
+            allow_null=True,
+            help_text="The post's text. " + EXCERPT_HELP + " Null when the viewer may no "
+            "longer read the post (a word from the moderators about a post hidden since).",
+        )
+    )
+    def get_excerpt(self, notification: Notification) -> str | None:
+        if not policy.can_view_post(_viewer(self), notification.post):
+            return None
+        return excerpt_of(notification.post.html)
+
+    @extend_schema_field(serializers.BooleanField(help_text="The post carries a notice."))
+    def get_has_notice(self, notification: Notification) -> bool:
+        return getattr(notification, "notice_severity", None) is not None
+
+    @extend_schema_field(
+        serializers.CharField(
+            allow_null=True, help_text=NOTICE_SEVERITY_HELP.format(what="the post")
+        )
+    )
+    def get_notice_severity(self, notification: Notification) -> str | None:
+        # Annotated by forum.selectors.notifications_with_previews.
+        return getattr(notification, "notice_severity", None)
 
     def to_representation(self, notification: Notification) -> dict:
         data = super().to_representation(notification)

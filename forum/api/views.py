@@ -34,8 +34,9 @@ EXCERPT_MAX = 5000
 
 def thread_queryset(user: AnyUser) -> QuerySet[Thread]:
     """Threads with the viewer's read position, unread count and subscription in one query:
-    the web's rule (forum.selectors.thread_list)."""
-    return selectors.thread_list(user=user)
+    the web's rule (forum.selectors.thread_list), and what a list shows of each (excerpt,
+    notice)."""
+    return selectors.with_previews(selectors.thread_list(user=user), user=user)
 
 
 def _thread_response(request, thread: Thread, *, code=status.HTTP_200_OK) -> Response:
@@ -485,7 +486,9 @@ class NotificationListView(ConditionalGetMixin, generics.ListAPIView):
             return self.serializer_class.Meta.model.objects.none()
         # The page's list (a post hidden since stays out of sight, a word from the moderators
         # stays); the cursor orders it.
-        return selectors.notification_list(user=self.request.user)
+        return selectors.notifications_with_previews(
+            selectors.notification_list(user=self.request.user), user=self.request.user
+        )
 
 
 def _unread_notifications(user) -> int:

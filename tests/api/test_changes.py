@@ -53,7 +53,8 @@ def test_a_reply_lists_the_post_and_its_thread_after_the_cursor(as_member, membe
 
 # Each write: what it does (member, moderator, post, thread) and what it changes.
 WRITES = {
-    "edit": (lambda m, mod, p, t: services.post_edit(editor=m, post=p, body="Edited"), "p"),
+    # The first post's text is the thread's excerpt in lists.
+    "edit": (lambda m, mod, p, t: services.post_edit(editor=m, post=p, body="Edited"), "pt"),
     "delete": (lambda m, mod, p, t: services.post_delete(actor=m, post=p), "pt"),
     "hide": (lambda m, mod, p, t: services.post_hide(actor=mod, post=p), "pt"),
     "restore": (lambda m, mod, p, t: services.post_restore(actor=mod, post=p), "pt"),
@@ -69,13 +70,14 @@ WRITES = {
         lambda m, mod, p, t: moderation_services.notice_add(
             moderator=mod, post=p, severity="advice"
         ),
-        "p",
+        # Thread lists say whether a post of the thread carries a notice.
+        "pt",
     ),
     "notice_remove": (
         lambda m, mod, p, t: moderation_services.notice_remove(
             moderator=mod, notice=p.notices.get(removed__isnull=True)
         ),
-        "p",
+        "pt",
     ),
 }
 
