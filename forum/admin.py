@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from forum import policy, reindex, services, tasks
-from forum.models import Category, Post, PostRevision, SearchReindexJob, Thread
+from forum.models import Category, Post, PostRevision, Reaction, SearchReindexJob, Thread
 from integrations.admin import BatchJobAdmin
 
 
@@ -129,3 +129,25 @@ class SearchReindexJobAdmin(BatchJobAdmin):
 
     def start(self, request, obj):
         return reindex.job_start(batch_size=obj.batch_size, actor=request.user)
+
+
+@admin.register(Reaction)
+class ReactionAdmin(admin.ModelAdmin):
+    """Who reacted how, to look into a burst of reactions; read-only, since a reaction is a
+    member's own act (they take it back themselves). Post counts follow forum.services."""
+
+    list_display = ("created", "kind", "user", "post")
+    list_filter = ("kind",)
+    list_select_related = ("user", "post__thread")
+    search_fields = ("user__username",)
+    readonly_fields = ("post", "user", "kind", "created")
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

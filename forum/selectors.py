@@ -426,12 +426,12 @@ def bookmark_list(*, user: AnyUser) -> QuerySet[Bookmark]:
     hidden or deleted since drops out (nothing of it is shown, not even that it was there)."""
     if not policy.is_member(user):
         return Bookmark.objects.none()
+    qs = Bookmark.objects.filter(user=user)
     readable = policy.readable_posts_q(user, prefix="post__")
-    return (
-        Bookmark.objects.filter(user=user)
-        .filter(Q(post__isnull=True) | readable)
-        .select_related("thread__category", "thread__author", "post__author")
-        .order_by("-created", "-id")
+    if readable != Q():  # Q() | Q(a) is Q(a): "everything" must not narrow to thread bookmarks
+        qs = qs.filter(Q(post__isnull=True) | readable)
+    return qs.select_related("thread__category", "thread__author", "post__author").order_by(
+        "-created", "-id"
     )
 
 

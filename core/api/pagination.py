@@ -161,6 +161,11 @@ class ThreadPagination(KeysetPagination):
     ordering = ("-is_pinned", "-last_activity", "-id")
 
 
+class ActivityPagination(KeysetPagination):
+    # Latest activity first, pinned or not: a member's list of the threads they follow.
+    ordering = ("-last_activity", "-id")
+
+
 class PostPagination(CursorPagination):
     # Numbers only grow, so a reader paging forward never skips or repeats a post.
     ordering = ("number",)

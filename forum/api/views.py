@@ -760,7 +760,7 @@ class BookmarkDetailView(APIView):
 class FollowingListView(ConditionalGetMixin, generics.ListAPIView):
     serializer_class = serializers.ThreadSerializer
     permission_classes = [permissions.IsAuthenticated]
-    pagination_class = pagination.ThreadPagination
+    pagination_class = pagination.ActivityPagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
