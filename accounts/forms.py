@@ -23,7 +23,8 @@ def _field_check(field: str, check: Callable[[], object]) -> None:
     try:
         check()
     except ValidationError as exc:
-        raise forms.ValidationError(exc.message_dict[field]) from None
+        # The errors themselves, not their messages: their codes reach the API's 400s.
+        raise forms.ValidationError(exc.error_dict[field]) from None
 
 
 class SignupForm(SetPasswordMixin, forms.Form):
@@ -61,7 +62,7 @@ class SignupForm(SetPasswordMixin, forms.Form):
             try:
                 names.check_username(username, exclude_pk=pending.pk if pending else None)
             except ValidationError as exc:
-                self.add_error("username", exc.message_dict["username"])
+                self.add_error("username", exc.error_dict["username"])
         self.validate_password_for_user(
             User(username=cleaned.get("username", ""), email=cleaned.get("email", ""))
         )

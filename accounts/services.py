@@ -13,12 +13,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+from knox.models import AuthToken
+from knox.settings import knox_settings
 from PIL import Image, UnidentifiedImageError
 
 from accounts import avatars, names
-from accounts.models import User
+from accounts.models import TokenDevice, User
 from integrations.mail import queue_email
 from integrations.webhooks import emit
 
@@ -268,14 +272,72 @@ def member_activate(*, uidb64: str, token: str) -> User | None:
     return user
 
 
-def activation_user(*, uidb64: str, token: str) -> User | None:
-    """The account an activation link is for while the link is valid, without activating it
-    (the confirmation page shows whose account it is)."""
+def _link_user(*, uidb64: str, token: str, active: bool) -> User | None:
+    """The account an e-mailed link (activation or reset) names, while its token is valid:
+    the token hashes the password and last sign-in, so a used link stops working."""
     try:
         pk = int(force_str(urlsafe_base64_decode(uidb64)))
     except (TypeError, ValueError, OverflowError):
         return None
-    user = User.objects.filter(pk=pk, is_active=False).first()
+    user = User.objects.filter(pk=pk, is_active=active).first()
     if user is None or not default_token_generator.check_token(user, token):
         return None
     return user
+
+
+def password_reset_user(*, uidb64: str, token: str) -> User | None:
+    """The active account a password reset link was made for, while the link is valid."""
+    return _link_user(uidb64=uidb64, token=token, active=True)
+
+
+def activation_user(*, uidb64: str, token: str) -> User | None:
+    """The account an activation link is for while the link is valid, without activating it
+    (the confirmation page shows whose account it is)."""
+    return _link_user(uidb64=uidb64, token=token, active=False)
+
+
+class TokenLimitReached(Exception):
+    """The member is signed in on as many devices as an account may be (knox's
+    TOKEN_LIMIT_PER_USER); `limit` says how many."""
+
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self.limit = limit
+
+
+@transaction.atomic
+def api_token_issue(
+    *, user: User, device: str, replace_oldest: bool = False
+) -> tuple[AuthToken, str]:
+    """A new API token for one of the member's devices: (the stored AuthToken, the token
+    itself, shown once). Expired tokens are dropped first. At the device limit, the least
+    recently issued token makes room only when `replace_oldest` says so: otherwise
+    TokenLimitReached, so no device is ever signed out without the app saying it."""
+    # One sign-in at a time per account: two at the limit would both see room for one.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    now = timezone.now()
+    AuthToken.objects.filter(user=user, expiry__lt=now).delete()
+    limit = knox_settings.TOKEN_LIMIT_PER_USER
+    if limit:
+        live = list(
+            AuthToken.objects.filter(user=user)
+            .filter(Q(expiry__gte=now) | Q(expiry__isnull=True))
+            .order_by("-created")
+            .values_list("digest", flat=True)
+        )
+        stale = live[limit - 1 :]
+        if stale and not replace_oldest:
+            raise TokenLimitReached(limit)
+        if stale:
+            AuthToken.objects.filter(digest__in=stale).delete()
+    instance, token = AuthToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
+    TokenDevice.objects.create(token=instance, name=device)
+    return instance, token
+
+
+def api_token_refresh(*, token: AuthToken) -> AuthToken:
+    """Push the token's expiry to a full TOKEN_TTL from now (an app in use stays signed in);
+    returns the token."""
+    token.expiry = timezone.now() + knox_settings.TOKEN_TTL
+    token.save(update_fields=["expiry"])
+    return token

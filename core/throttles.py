@@ -124,6 +124,12 @@ class UploadUserThrottle(_UserThrottle):
     scope = "upload_user"
 
 
+class PasswordUserThrottle(_UserThrottle):
+    """Password changes by one member (each checks the old password: a guess)."""
+
+    scope = "password_user"
+
+
 class SearchAnonThrottle(SimpleRateThrottle):
     """Searches by visitors who are not signed in, per address: search is the most expensive
     read, and the one a scraper or a flood goes for."""

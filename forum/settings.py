@@ -320,6 +320,8 @@ REST_FRAMEWORK = {
         "upload_user": env.str("THROTTLE_UPLOAD_USER", default="10/hour"),
         "search_anon": env.str("THROTTLE_SEARCH_ANON", default="20/min"),
         "search_user": env.str("THROTTLE_SEARCH_USER", default="60/min"),
+        # Password changes through the API: each one checks the old password (a guess).
+        "password_user": env.str("THROTTLE_PASSWORD_USER", default="5/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # No OPTIONS metadata: apps read the OpenAPI schema instead.
@@ -338,7 +340,10 @@ REST_FRAMEWORK = {
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Bearer",
     "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=30)),
-    "AUTO_REFRESH": False,
+    # A token in use is extended to a full TTL as it is used, written at most once an hour:
+    # an app used within every 30 days stays signed in; an unused one expires.
+    "AUTO_REFRESH": True,
+    "MIN_REFRESH_INTERVAL": 3600,
     "TOKEN_LIMIT_PER_USER": 20,
 }
 

@@ -40,6 +40,12 @@ class LoginSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
     device = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    replace_oldest = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="At the device limit: true signs the least recently signed-in device out "
+        "to make room (without it the answer is a 409 `token_limit`).",
+    )
 
 
 class TokenSerializer(serializers.ModelSerializer):
@@ -119,3 +125,47 @@ class ProfileUpdateSerializer(serializers.Serializer):
 
 class AvatarUploadSerializer(serializers.Serializer):
     avatar = serializers.FileField(help_text="PNG, JPEG, WebP or GIF; at most 1 MB, 1024x1024.")
+
+
+class SignupSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+class EmailSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+
+
+class ActivationSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64, help_text="The link's first part (uidb64).")
+    token = serializers.CharField(max_length=64, help_text="The link's second part.")
+
+
+class PasswordResetConfirmSerializer(ActivationSerializer):
+    new_password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    device = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="The name of the new token's device; this token's own by default.",
+    )
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ActivatedSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class TokenExpirySerializer(serializers.Serializer):
+    key = serializers.CharField()
+    expiry = serializers.DateTimeField()

@@ -69,6 +69,10 @@ def add_error_responses(result, generator, request, public):
                     status,
                     {"description": description, "content": {"application/json": {"schema": ref}}},
                 )
+            for status, response in responses.items():
+                # An operation's own error statuses (a 409...) in the one error shape too.
+                if str(status)[0] in "45" and "content" not in response:
+                    response["content"] = {"application/json": {"schema": ref}}
             if status_429 := responses.get("429"):
                 status_429.setdefault(
                     "headers",

@@ -93,13 +93,31 @@ def test_member_cannot_revoke_someone_elses_token(member, other_member):
     assert victim.get("/api/v1/me/").status_code == 200
 
 
-def test_token_limit_replaces_the_oldest_token(anon, member, settings):
+def test_at_the_token_limit_no_device_is_signed_out_without_saying_so(anon, member, settings):
     settings.REST_KNOX = {**settings.REST_KNOX, "TOKEN_LIMIT_PER_USER": 2}
-    for device in ("one", "two", "three"):
+    for device in ("one", "two"):
         response = anon.post(
             TOKEN_URL, {"username": member.username, "password": PASSWORD, "device": device}
         )
         assert response.status_code == 201
+    refused = anon.post(
+        TOKEN_URL, {"username": member.username, "password": PASSWORD, "device": "three"}
+    )
+    assert refused.status_code == 409
+    assert error_of(refused)["code"] == "token_limit"
+    devices = set(AuthToken.objects.filter(user=member).values_list("device__name", flat=True))
+    assert devices == {"one", "two"}
+    # Asked for, the least recently signed-in device makes room.
+    response = anon.post(
+        TOKEN_URL,
+        {
+            "username": member.username,
+            "password": PASSWORD,
+            "device": "three",
+            "replace_oldest": True,
+        },
+    )
+    assert response.status_code == 201
     devices = set(AuthToken.objects.filter(user=member).values_list("device__name", flat=True))
     assert devices == {"two", "three"}
 
