@@ -130,6 +130,13 @@ class PasswordUserThrottle(_UserThrottle):
     scope = "password_user"
 
 
+class ReactUserThrottle(_UserThrottle):
+    """Reactions added and taken back by one member: each one moves the page cache's version
+    and queues the author's notification, so a script toggling a like must not do so freely."""
+
+    scope = "react_user"
+
+
 class SearchAnonThrottle(SimpleRateThrottle):
     """Searches by visitors who are not signed in, per address: search is the most expensive
     read, and the one a scraper or a flood goes for."""
@@ -155,3 +162,4 @@ POSTING = (PostUserThrottle, PostAddressThrottle)
 SEARCHING = (SearchAnonThrottle, SearchUserThrottle)
 EDITING = (EditUserThrottle, EditAddressThrottle)
 REPORTING = (ReportUserThrottle, ReportAddressThrottle)
+REACTING = (ReactUserThrottle,)

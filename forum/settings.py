@@ -318,6 +318,7 @@ REST_FRAMEWORK = {
         "report_user": env.str("THROTTLE_REPORT_USER", default="20/hour"),
         "report_address": env.str("THROTTLE_REPORT_ADDRESS", default="60/hour"),
         "upload_user": env.str("THROTTLE_UPLOAD_USER", default="10/hour"),
+        "react_user": env.str("THROTTLE_REACT_USER", default="60/min"),
         "search_anon": env.str("THROTTLE_SEARCH_ANON", default="20/min"),
         "search_user": env.str("THROTTLE_SEARCH_USER", default="60/min"),
         # Password changes through the API: each one checks the old password (a guess).

@@ -545,6 +545,19 @@ def _readable_post(request: HttpRequest, pk: int) -> Post:
 def post_react(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     post = _readable_post(request, pk)
     on = _wants_on(request)
+    wait = throttles.throttle_wait(request, throttles.REACTING)
+    if wait is not None:
+        response = render(
+            request,
+            "429.html",
+            {
+                "message": "You are reacting too fast. Please wait a minute and try again.",
+                "back_url": post.get_absolute_url(),
+            },
+            status=429,
+        )
+        response["Retry-After"] = str(math.ceil(wait))
+        return response
     try:
         services.post_react(
             user=request.user, post=post, kind=request.POST.get("kind", ""), active=on

@@ -599,8 +599,11 @@ def _reaction_state(request, post: Post, *, code=status.HTTP_200_OK) -> Response
         },
     ),
 )
-class PostReactionsView(APIView):
+class PostReactionsView(RateLimitHeadersMixin, APIView):
     permission_classes = [permissions.IsAuthenticated]
+
+    def get_throttles(self):
+        return [throttle() for throttle in throttles.REACTING]
 
     @idempotent
     def post(self, request: AuthenticatedRequest, pk: int):
@@ -623,8 +626,11 @@ class PostReactionsView(APIView):
         responses={200: serializers.ReactionStateSerializer},
     ),
 )
-class PostReactionDetailView(APIView):
+class PostReactionDetailView(RateLimitHeadersMixin, APIView):
     permission_classes = [permissions.IsAuthenticated]
+
+    def get_throttles(self):
+        return [throttle() for throttle in throttles.REACTING]
 
     def delete(self, request: AuthenticatedRequest, pk: int, kind: str):
         post = get_readable_post(request, pk)

@@ -102,3 +102,18 @@ def test_a_reaction_shows_in_the_change_feed(as_other, post):
     changed = as_other.get("/api/v1/changes/", {"after": cursor}).json()["results"]
     assert [(c["kind"], c["id"]) for c in changed] == [("post", post.pk)]
     assert by_kind(changed[0]["post"])["like"] == (1, True)
+
+
+def test_the_api_throttles_reaction_loops_with_budget_headers(as_other, post, monkeypatch):
+    from core import throttles
+
+    rates = {**throttles.ReactUserThrottle.THROTTLE_RATES, "react_user": "3/min"}
+    monkeypatch.setattr(throttles.ReactUserThrottle, "THROTTLE_RATES", rates)
+    first = react(as_other, post)
+    assert first["RateLimit-Limit"] == "3" and first["RateLimit-Remaining"] == "2"
+    as_other.delete(f"/api/v1/posts/{post.pk}/reactions/like/")
+    react(as_other, post)
+    refused = react(as_other, post, "thanks")
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert not Reaction.objects.filter(kind="thanks").exists()

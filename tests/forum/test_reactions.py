@@ -221,3 +221,22 @@ def test_a_members_reacted_state_never_comes_from_the_anonymous_page_cache(
     response = client.get(url)
     assert "X-Page-Cache" not in response
     assert 'aria-pressed="true" data-kind="like"' in response.content.decode()
+
+
+def test_toggling_a_reaction_in_a_loop_is_throttled(client, post, other_member, monkeypatch):
+    from core import throttles
+
+    rates = {**throttles.ReactUserThrottle.THROTTLE_RATES, "react_user": "4/min"}
+    monkeypatch.setattr(throttles.ReactUserThrottle, "THROTTLE_RATES", rates)
+    client.force_login(other_member)
+    url = reverse("forum:post_react", args=[post.pk])
+    statuses = [
+        client.post(url, {"kind": "like", "on": "1" if i % 2 == 0 else "0"}).status_code
+        for i in range(6)
+    ]
+    assert statuses == [302] * 4 + [429] * 2
+    response = client.post(url, {"kind": "like", "on": "1"})
+    assert int(response["Retry-After"]) > 0
+    assert "reacting too fast" in response.content.decode()
+    post.refresh_from_db()
+    assert post.reaction_counts == {}, "the refused ones did nothing"
