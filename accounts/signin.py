@@ -116,6 +116,7 @@ class Attempt:
 
     def __init__(self, request: HttpRequest, username: str, *, now: float | None = None) -> None:
         self.now = time.time() if now is None else now
+        self.request = request
         self.account = _digest(account_key(username))
         self.address = _digest(client_address(request))
 
@@ -133,6 +134,8 @@ class Attempt:
     def refusal(self) -> Refusal | None:
         limit, period = _limit("PAIR")
         key, left = self._window_key("pair", f"{self.account}:{self.address}", period)
+        # This attempt counts once it fails: the budget is what a wrong password leaves.
+        throttles.record_budget(self.request, limit=limit, count=_count(key) + 1, left=left)
         if _count(key) >= limit:
             return Refusal(
                 left,
@@ -180,14 +183,20 @@ class Attempt:
         cache.set(self._known_key, 1, timeout=_known_days() * 86400)
 
 
-def count_request(kind: str, ident: str, rate_name: str, message: str) -> Refusal | None:
+def count_request(
+    kind: str, ident: str, rate_name: str, message: str, *, request: HttpRequest | None = None
+) -> Refusal | None:
     """Count one request of `kind` by `ident` (an address, a target e-mail address) against
     the SIGNIN_LIMITS rate `rate_name`; a Refusal once past it. Every request counts: these
-    limits are for actions that send mail (sign-up, password reset)."""
+    limits are for actions that send mail (sign-up, password reset). With `request`, the
+    budget left goes to the API's RateLimit-* headers."""
     limit, period = _limit(rate_name)
-    left = throttles.hit(f"signin:{kind}:{_digest(ident)}", limit=limit, period=period)
-    if left is None:
+    count, left = throttles.count_hit(f"signin:{kind}:{_digest(ident)}", period=period)
+    if request is not None:
+        throttles.record_budget(request, limit=limit, count=count, left=left)
+    if count <= limit:
         return None
+    left = max(left, 1.0)
     return Refusal(left, message.format(wait=_minutes(left)))
 
 
@@ -202,12 +211,14 @@ def mail_request_refusal(request: HttpRequest, *, action: str, email: str) -> Re
             client_address(request),
             f"{name}_ADDRESS",
             "Too many requests from your address. Try again in {wait}.",
+            request=request,
         ),
         count_request(
             f"{action}-target",
             email.strip().casefold(),
             f"{name}_TARGET",
             "Too many messages have been requested for this e-mail address. Try again in {wait}.",
+            request=request,
         ),
     ]
     found = [r for r in refusals if r is not None]

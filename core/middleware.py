@@ -14,6 +14,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import format_html
 
+from core import throttles
+
 NUL = "\x00"
 NUL_MESSAGE = "Null characters are not allowed."
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -70,3 +72,23 @@ class RefuseNulMiddleware:
         if fields:
             return nul_error_response(request, fields)
         return self.get_response(request)
+
+
+class RateLimitHeadersMiddleware:
+    """`RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds) on every API
+    answer that a limit counted (core.throttles.record_budget: the DRF throttles, the sign-in
+    limiter, the sign-up and reset limits), from the tightest of them, on 429 too: an app
+    can slow down before it is refused, whichever endpoint it calls."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        budgets = getattr(request, throttles.BUDGETS_ATTR, None)
+        if budgets and request.path_info.startswith("/api/") and "RateLimit-Limit" not in response:
+            limit, remaining, reset = min(budgets, key=lambda b: (b[1], -b[2]))
+            response["RateLimit-Limit"] = str(limit)
+            response["RateLimit-Remaining"] = str(remaining)
+            response["RateLimit-Reset"] = str(reset)
+        return response

@@ -45,6 +45,23 @@ def count_hit(key: str, *, period: int, now: float | None = None) -> tuple[int, 
     return 0, (window + 1) * period - now
 
 
+BUDGETS_ATTR = "_ratelimit_budgets"
+
+
+def record_budget(request, *, limit: int, count: int, left: float) -> None:
+    """Note on the request what one limit has left: (limit, remaining, seconds to reset).
+    core.middleware.RateLimitHeadersMiddleware sends the tightest as RateLimit-* headers, so
+    every limited API answer carries them, whichever limiter counted."""
+    request = getattr(request, "_request", request)  # DRF's Request wraps Django's
+    if request is None:
+        return
+    budgets = getattr(request, BUDGETS_ATTR, None)
+    if budgets is None:
+        budgets = []
+        setattr(request, BUDGETS_ATTR, budgets)
+    budgets.append((limit, max(limit - count, 0), max(math.ceil(left), 0)))
+
+
 def throttle_wait(request: HttpRequest, throttle_classes) -> float | None:
     """For plain Django views: count the request against each throttle; None if all allow it,
     else the longest wait. Every throttle counts, as DRF does, even after one refuses."""
@@ -72,6 +89,7 @@ class SimpleRateThrottle(_DRFSimpleRateThrottle):
         count, left = count_hit(self.key, period=self.duration, now=self.timer())
         # What the RateLimit-* headers tell the client (core.api.ratelimit).
         self.budget = (self.num_requests, max(self.num_requests - count, 0), math.ceil(left))
+        record_budget(request, limit=self.num_requests, count=count, left=left)
         self._wait = None if count <= self.num_requests else max(left, 1.0)
         return self._wait is None
 

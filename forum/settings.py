@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     # Before CSRF and the views: a NUL in a URL, query or form field is a 400 everywhere.
     "core.middleware.RefuseNulMiddleware",
+    # RateLimit-* headers on API answers that any limiter counted (core.throttles).
+    "core.middleware.RateLimitHeadersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

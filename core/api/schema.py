@@ -78,6 +78,9 @@ def add_error_responses(result, generator, request, public):
                     "headers",
                     {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}},
                 )
+            for status, response in responses.items():
+                if str(status).startswith("2") or str(status) == "429":
+                    response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
             if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])):
                 responses.setdefault(
                     "422",
@@ -94,6 +97,23 @@ def add_error_responses(result, generator, request, public):
     _type_nullable_references(schemas)
     return result
 
+
+# Sent by core.middleware.RateLimitHeadersMiddleware when a limit counted the request.
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {
+        "schema": {"type": "integer"},
+        "description": "Requests the tightest limit that counted this one allows per window "
+        "(sent by limited operations only).",
+    },
+    "RateLimit-Remaining": {
+        "schema": {"type": "integer"},
+        "description": "Requests left in that window.",
+    },
+    "RateLimit-Reset": {
+        "schema": {"type": "integer"},
+        "description": "Seconds until that window ends.",
+    },
+}
 
 ETAG_HEADER = {
     "schema": {"type": "string"},
