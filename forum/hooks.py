@@ -72,6 +72,8 @@ notice_severity_sources: Registry[Callable[[Q], Any]] = Registry()
 
 #: Template names included in a post's markup (templates/forum/_post.html), with the post's
 #: context (``post``, ``caps``, ``user``): above the post's text, and in its row of actions.
+#: The notices are part of the post's cached fragment (forum.fragments): they may read the post
+#: and its prefetched rows only; what differs by viewer belongs in the actions.
 post_notice_templates: Registry[str] = Registry()
 post_action_templates: Registry[str] = Registry()
 

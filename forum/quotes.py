@@ -133,6 +133,14 @@ def quote_states(post: Post, user: AnyUser) -> list[dict]:
     return states
 
 
+def viewer_states(post: Post, user: AnyUser) -> tuple[str, ...]:
+    """What render_post_html shows differently by viewer: the state of each quote (for the
+    fragment cache's key, forum.fragments)."""
+    if "data-quote=" not in post.html:
+        return ()
+    return tuple(quote_state(quote, user) for quote in _quotes_of(post))
+
+
 _BLOCKQUOTE = re.compile(r"<blockquote\b[^>]*>|</blockquote>")
 _POSITION = re.compile(r'\bdata-quote="(\d+)"')
 

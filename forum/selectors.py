@@ -20,6 +20,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from forum import hooks, policy, quotes, search
@@ -137,6 +138,29 @@ def subscription_level(*, thread: Thread, user: AnyUser) -> str:
         .first()
     )
     return level or NOT_WATCHING
+
+
+def thread_for_reader(*, pk: int, user: AnyUser) -> Thread:
+    """The thread of a thread page with its category and author. For a member it also
+    carries, in the same query, `read_through` (their read position, None when never opened),
+    `subscription_level` (as subscription_level() answers) and `bookmarked` (as
+    thread_bookmarked() answers), so the page neither asks for them nor writes a read position
+    that has not moved. Raises Http404."""
+    qs = Thread.objects.select_related("category", "author")
+    if policy.can_follow(user):
+        mine = {"user": user, "thread": OuterRef("pk")}
+        qs = qs.annotate(
+            read_through=Subquery(
+                ReadMarker.objects.filter(**mine).values("last_read_number")[:1],
+                output_field=IntegerField(),
+            ),
+            subscription_level=Coalesce(
+                Subquery(Subscription.objects.filter(**mine).values("level")[:1]),
+                Value(NOT_WATCHING),
+            ),
+            bookmarked=Exists(Bookmark.objects.filter(**mine, post__isnull=True)),
+        )
+    return get_object_or_404(qs, pk=pk)
 
 
 def post_queryset(user: AnyUser | None = None) -> QuerySet[Post]:

@@ -9,6 +9,7 @@ anything, runs in one transaction, and keeps counters exact:
 from __future__ import annotations
 
 from datetime import timedelta
+from types import EllipsisType
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -519,21 +520,27 @@ def _read_advance(*, user: User, thread: Thread, number: int) -> None:
         )
 
 
-@transaction.atomic
-def thread_read_through(*, user: User, thread: Thread, number: int) -> None:
+def thread_read_through(
+    *, user: User, thread: Thread, number: int, current: int | EllipsisType | None = ...
+) -> None:
     """The member has seen the thread's posts up to `number` (a page they opened): move the
-    read position forward and mark notifications about the posts they saw read."""
+    read position forward. `current` is their position as read with the thread
+    (selectors.thread_for_reader; None: never opened; left out: read it): a page that
+    does not move it writes nothing. No transaction: each statement is atomic alone, and the
+    conditional UPDATE never moves a position back whatever runs beside it."""
     policy.check_member(user, "You must be signed in to keep a read position.")
-    _read_advance(user=user, thread=thread, number=max(0, min(int(number), thread.last_number)))
+    number = max(0, min(int(number), thread.last_number))
+    if current is ... or current is None or current < number:
+        _read_advance(user=user, thread=thread, number=number)
 
 
-@transaction.atomic
 def notifications_mark_read(
     *, user: User, ids: list[int] | None = None, post_ids: list[int] | None = None
 ) -> int:
     """Mark the member's own notifications read: those with the given `ids`, or those about
     the given `post_ids` (posts they have just seen), or all of them when both are None.
-    Returns how many changed. Ids of other members' notifications are ignored."""
+    Returns how many changed. Ids of other members' notifications are ignored. One UPDATE,
+    atomic alone: no transaction of its own (a thread page calls it on every view)."""
     policy.check_member(user)
     unread = Notification.objects.filter(recipient=user, read__isnull=True)
     if ids is not None:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import User
 from accounts.requests import AuthenticatedHttpRequest
 from core import throttles
-from forum import policy, quotes, selectors, services
+from forum import fragments, policy, quotes, selectors, services
 from forum.content import prepare_post_content
 from forum.forms import (
     NotificationReadForm,
@@ -94,7 +94,8 @@ def _post_url(thread: Thread, number: int) -> str:
 
 
 def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> HttpResponse:
-    thread = get_object_or_404(Thread.objects.select_related("category", "author"), pk=pk)
+    user = request.user
+    thread = selectors.thread_for_reader(pk=pk, user=user)
     if slug != thread.slug:
         # The short or an old URL: keep the query (?page=2) on the way to the canonical one.
         query = request.META.get("QUERY_STRING", "")
@@ -103,7 +104,7 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
         )
     page = selectors.thread_page(
         thread=thread,
-        user=request.user,
+        user=user,
         page=request.GET.get("page"),
         per_page=settings.STOA["POSTS_PER_PAGE"],
     )
@@ -112,33 +113,34 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
         post.thread = thread
     # What each post shows and offers is asked of forum.policy by the template
     # (post|capabilities:user), exactly as the API's serializer asks it.
-    user = request.user
+    context = {
+        "thread": thread,
+        "page": page,
+        "form": PostForm(),
+        "thread_caps": policy.thread_capabilities(user, thread),
+        # The in-thread tools (lock, pin, move) are for moderators only.
+        "move_form": (
+            ThreadMoveForm(initial={"category": thread.category_id})
+            if policy.can_moderate(user)
+            else None
+        ),
+        "subscription": thread.subscription_level if policy.can_follow(user) else None,
+        "thread_bookmarked": policy.can_follow(user) and thread.bookmarked,
+    }
+    fragments.prepare(page, user=user)
     if policy.can_follow(user) and page.object_list:
-        # Reading a page moves the read position and settles notifications about its posts.
-        services.thread_read_through(user=user, thread=thread, number=page[len(page) - 1].number)
-        services.notifications_mark_read(user=user, post_ids=[post.pk for post in page])
-    return render(
-        request,
-        "forum/thread.html",
-        {
-            "thread": thread,
-            "page": page,
-            "form": PostForm(),
-            "thread_caps": policy.thread_capabilities(request.user, thread),
-            # The in-thread tools (lock, pin, move) are for moderators only.
-            "move_form": (
-                ThreadMoveForm(initial={"category": thread.category_id})
-                if policy.can_moderate(user)
-                else None
-            ),
-            "subscription": (
-                selectors.subscription_level(thread=thread, user=user)
-                if policy.can_follow(user)
-                else None
-            ),
-            "thread_bookmarked": selectors.thread_bookmarked(user=user, thread=thread),
-        },
-    )
+        # Reading a page moves the read position and settles notifications about its posts,
+        # writing only what changes: most views of a page write nothing.
+        services.thread_read_through(
+            user=user, thread=thread, number=page[len(page) - 1].number, current=thread.read_through
+        )
+        unread = selectors.notification_unread_count(user=user)
+        if unread and services.notifications_mark_read(
+            user=user, post_ids=[post.pk for post in page]
+        ):
+            unread = selectors.notification_unread_count(user=user)
+        context["unread_notifications"] = unread  # the header's count, counted once
+    return render(request, "forum/thread.html", context)
 
 
 # The subscription form's choices, by the service that makes each one.

@@ -3,8 +3,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django import template
+from django.utils.safestring import mark_safe
 
-from forum import hooks, policy, quotes
+from forum import fragments, hooks, policy, quotes
 
 register = template.Library()
 
@@ -24,6 +25,19 @@ def post_templates(slot: str) -> list[str]:
     """``{% post_templates "actions" as names %}``: the templates other apps add to a post
     (forum.hooks), included with the post's context."""
     return list(_POST_TEMPLATES[slot])
+
+
+@register.simple_tag(takes_context=True)
+def post_content(context, post) -> str:
+    """``{% post_content post %}``: the post's header and text (forum.fragments), from the
+    cache when stored; the post went through fragments.prepare() with the page."""
+    return fragments.render(post, context)
+
+
+@register.simple_tag
+def post_time_slot() -> str:
+    """Where forum.fragments puts the post's age into a stored fragment."""
+    return mark_safe(fragments.TIME_SLOT)  # noqa: S308 (a constant)
 
 
 # The policy, asked from templates: a template never re-derives who may see or do what.

@@ -1,0 +1,139 @@
+"""Per-post fragments cached for signed-in readers (forum.fragments): reused while nothing
+changes, never stale after any kind of write (web and API), never shown to a reader whom
+forum.policy answers differently; and a signed-in thread page that writes nothing when the
+read position and the notifications do not move."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from forum import services
+from forum.models import Post
+from tests.api.conftest import bearer
+from tests.commit import committed
+
+# page_cache: the cache on, as with REDIS_URL, and empty (an autouse fixture).
+from tests.forum.test_pagecache import WRITES, page_cache  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def page(client: Client, thread) -> str:
+    response = client.get(thread.get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_stored_fragment_is_served_until_a_write_moves_the_version(thread, other_member):
+    reader = signed_in(other_member)
+    assert "First post." in page(reader, thread)
+    # Behind the services' back (no signal, no version bump): the stored fragment still shows.
+    Post.objects.filter(thread=thread, number=1).update(html="<p>Changed behind the back</p>")
+    assert "First post." in page(reader, thread)
+    post = thread.posts.get(number=1)
+    services.post_edit(editor=post.author, post=post, body="Edited through the service")
+    html = page(reader, thread)
+    assert "Edited through the service" in html and "First post." not in html
+
+
+def test_a_moderators_fragment_never_reaches_a_member(thread, member, other_member, moderator):
+    reply = services.post_reply(author=other_member, thread=thread, body="Hidden pineapple talk")
+    services.post_hide(actor=moderator, post=reply)
+    assert "Hidden pineapple talk" in page(signed_in(moderator), thread)  # stored for moderators
+    as_member = page(signed_in(member), thread)
+    assert "Hidden pineapple talk" not in as_member
+    assert "This post was hidden by a moderator." in as_member
+    assert other_member.username not in as_member  # a placeholder never names its author
+    assert "Hidden pineapple talk" in page(signed_in(moderator), thread)
+
+
+def test_a_quote_of_a_hidden_post_is_cut_out_for_a_member_after_a_moderator_viewed_it(
+    thread, member, other_member, moderator
+):
+    source = services.post_reply(author=other_member, thread=thread, body="Secret beetroot plan")
+    quote = f'[quote="{other_member.username}" post={source.pk}]\nSecret beetroot plan\n[/quote]'
+    body = f"{quote}\n\nNo"
+    services.post_reply(author=member, thread=thread, body=body)
+    services.post_hide(actor=moderator, post=source)
+    assert page(signed_in(moderator), thread).count("Secret beetroot plan") == 2
+    assert "Secret beetroot plan" not in page(signed_in(member), thread)
+
+
+def test_actions_and_ages_are_per_request(thread, member, other_member):
+    author_page = page(signed_in(member), thread)  # the author's view stores the fragment
+    assert "action-edit" in author_page
+    other_page = page(signed_in(other_member), thread)
+    assert "action-edit" not in other_page and "action-quote" in other_page
+    for html in (author_page, other_page):
+        assert "stoa-post-time" not in html
+        assert re.search(r"<time datetime=\"[^\"]+\">now</time>", html)
+
+
+@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+def test_every_kind_of_write_is_seen_by_the_next_signed_in_read(
+    write, thread, moderator, member, other_member
+):
+    web, api = signed_in(other_member), bearer(other_member)
+    posts_url, thread_url = f"/api/v1/threads/{thread.pk}/posts/", f"/api/v1/threads/{thread.pk}/"
+    page(web, thread)
+    assert api.get(posts_url).status_code == 200
+    expected = write(thread, moderator, member)
+    thread.refresh_from_db()
+    thread_page = page(web, thread)
+    api_posts = api.get(posts_url).content.decode()
+    api_thread = api.get(thread_url).content.decode()
+    if expected.startswith("!"):
+        assert expected[1:] not in thread_page and expected[1:] not in api_posts
+    elif expected == "locked":
+        assert "This thread is locked." in thread_page and '"is_locked":true' in api_thread
+    elif expected in ("Rowing corner", "Renamed: rowing drills"):
+        assert expected in thread_page and expected in api_thread
+    else:
+        assert expected in thread_page and expected in api_posts
+
+
+WRITE_SQL = re.compile(r"^\s*(INSERT|UPDATE|DELETE|BEGIN|SAVEPOINT)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("per_page", [5, 20])
+def test_a_signed_in_thread_page_costs_eight_queries_and_writes_nothing_when_nothing_moves(
+    per_page, settings, member, other_member, make_thread
+):
+    settings.STOA = {**settings.STOA, "POSTS_PER_PAGE": per_page}
+    thread = make_thread(member, replies=24)
+    reader = signed_in(other_member)
+    page(reader, thread)  # the first view moves the read position
+    with CaptureQueriesContext(connection) as ctx:
+        html = page(reader, thread)
+    # Session, user, the thread (with the read position and subscription), its posts, their
+    # notices, their quotes, the moderator check, the unread notifications.
+    assert len(ctx) == 8, [q["sql"] for q in ctx.captured_queries]
+    assert not [q["sql"] for q in ctx.captured_queries if WRITE_SQL.match(q["sql"])]
+    assert html.count('class="post ') == per_page
+
+
+def test_a_page_that_moves_the_read_position_or_settles_notifications_writes_them(
+    member, other_member, make_thread
+):
+    thread = make_thread(member, replies=2)
+    committed(services.thread_subscribe)(user=other_member, thread=thread)
+    reader = signed_in(other_member)
+    page(reader, thread)
+    committed(services.post_reply)(author=member, thread=thread, body="A fresh reply for you")
+    assert other_member.notifications.filter(read__isnull=True).count() == 1
+    html = page(reader, thread)
+    assert other_member.read_markers.get(thread=thread).last_read_number == 4
+    assert other_member.notifications.filter(read__isnull=True).count() == 0
+    # The header counts after the page settled its notifications.
+    assert 'class="count"' not in html
