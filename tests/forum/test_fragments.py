@@ -75,6 +75,7 @@ def test_actions_and_ages_are_per_request(thread, member, other_member):
     assert "action-edit" in author_page
     other_page = page(signed_in(other_member), thread)
     assert "action-edit" not in other_page and "action-quote" in other_page
+    assert "action-bookmark" in other_page and "reactions" in other_page
     for html in (author_page, other_page):
         assert "stoa-post-time" not in html
         assert re.search(r"<time datetime=\"[^\"]+\">now</time>", html)
@@ -137,3 +138,13 @@ def test_a_page_that_moves_the_read_position_or_settles_notifications_writes_the
     assert other_member.notifications.filter(read__isnull=True).count() == 0
     # The header counts after the page settled its notifications.
     assert 'class="count"' not in html
+
+
+def test_a_post_by_a_blocked_member_is_collapsed_only_for_who_blocked_them(
+    thread, member, other_member, moderator
+):
+    services.post_reply(author=other_member, thread=thread, body="Loud opinions on kale")
+    services.member_block(user=member, member=other_member)
+    assert "blocked-post" not in page(signed_in(moderator), thread)  # stored, not collapsed
+    assert '<details class="blocked-post">' in page(signed_in(member), thread)
+    assert "blocked-post" not in page(signed_in(moderator), thread)

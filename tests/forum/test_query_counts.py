@@ -77,7 +77,7 @@ WEB = {
     "category": (3, 7),
     "thread": (7, 12),
     "search": (10, 14),
-    "profile": (7, 11),
+    "profile": (7, 13),
     "notifications": (None, 6),
 }
 API = {
