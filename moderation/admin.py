@@ -218,7 +218,17 @@ class ModerationActionsMixin:
     }
 
     def _decide(
-        self, request, queryset, *, decision, do, done, severity=None, outcome=None, title=""
+        self,
+        request,
+        queryset,
+        *,
+        decision,
+        do,
+        done,
+        severity=None,
+        outcome=None,
+        title="",
+        text_label="",
     ):
         reviews = list(queryset.select_related("post__thread", "post__author"))
         plans = [
@@ -240,7 +250,10 @@ class ModerationActionsMixin:
                 )
             return _back(request)
         confirmed = request.POST.get("post") == "yes"
-        if not confirmed and (decision in self.CONSEQUENTIAL or len(reviews) > 1):
+        # A decision that sends the moderator's words (a warning) needs them before it runs.
+        text = request.POST.get("text", "").strip()
+        missing_text = bool(text_label) and confirmed and not text
+        if missing_text or (not confirmed and (decision in self.CONSEQUENTIAL or len(reviews) > 1)):
             return TemplateResponse(
                 request,
                 "admin/moderation/review/decision_preview.html",
@@ -253,6 +266,11 @@ class ModerationActionsMixin:
                     "action": request.POST.get("action", ""),
                     "next": request.POST.get("next", ""),
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "text_label": text_label,
+                    "text": text,
+                    "text_error": "Write the warning: the member is shown this text."
+                    if missing_text
+                    else "",
                 },
             )
         skipped = [review for review, effects in plans if not effects]
@@ -336,17 +354,32 @@ class ModerationActionsMixin:
             title="Show these posts to members again",
         )
 
-    def _resolve(self, request, queryset, outcome: str, title: str):
+    def _resolve(self, request, queryset, outcome: str, title: str, text_label: str = ""):
+        warning = request.POST.get("text", "").strip()
         return self._decide(
             request,
             queryset,
             decision=services.Decision.RESOLVE,
             outcome=outcome,
             do=lambda r: services.reports_resolve(
-                moderator=request.user, post=r.post, outcome=outcome
+                moderator=request.user, post=r.post, outcome=outcome, warning=warning
             ),
             done=f"Reports resolved ({Report.Outcome(outcome).label.lower()})",
             title=title,
+            text_label=text_label,
+        )
+
+    @admin.action(
+        description="Reports: member warned (sends the author your warning)",
+        permissions=["change"],
+    )
+    def reports_warned(self, request, queryset):
+        return self._resolve(
+            request,
+            queryset,
+            Report.Outcome.WARNED,
+            "Warn the authors and resolve the reports",
+            text_label="Warning to the author (they are shown this text)",
         )
 
     @admin.action(
@@ -448,6 +481,7 @@ class ReviewAdmin(ModerationActionsMixin, admin.ModelAdmin):
         "hide_post",
         "restore_post",
         "reports_hidden",
+        "reports_warned",
         "reports_no_action",
         "reports_false",
     )

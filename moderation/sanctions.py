@@ -14,9 +14,12 @@ from datetime import datetime, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from accounts.models import Sanction, User
 from forum import policy
+from forum.models import Notification, Post
+from moderation.models import AuditLog
 from moderation.services import NothingToDo, audit, snapshot
 
 REASON_MAX_LENGTH = 2000
@@ -30,6 +33,7 @@ SUSPENSION_SPANS: dict[str, timedelta | None] = {
 }
 MEASURES = ("warn", *SUSPENSION_SPANS)
 WARNING_SHOWN_DAYS = 7
+WARNING_NOTIFICATION_CHARS = 300  # forum.models.Notification.message
 _USER_FIELDS = ("suspended", "suspended_until")
 _SANCTION_FIELDS = ("id", "member", "kind", "reason", "ends", "lifted", "lifted_by")
 
@@ -69,9 +73,18 @@ def in_force(member: User) -> Sanction | None:
     )
 
 
+def warning_message(reason: str) -> str:
+    """The notification a warned member gets: the moderator's own words (cut to fit)."""
+    return Truncator(f"A moderator warned you: {reason}").chars(WARNING_NOTIFICATION_CHARS)
+
+
 @transaction.atomic
-def member_warn(*, moderator: User, member: User, reason: str) -> Sanction:
-    """A formal warning with the moderator's text; the member sees it on their next page."""
+def member_warn(
+    *, moderator: User, member: User, reason: str, post: Post | None = None
+) -> Sanction:
+    """A formal warning with the moderator's text; the member sees it on their next page.
+    A warning about a ``post`` (a report's outcome) also reaches them as a notification about
+    that post, with the same words."""
     check_can_sanction(moderator, member)
     reason = _clean_reason(reason)
     member = _lock_member(member)
@@ -83,9 +96,73 @@ def member_warn(*, moderator: User, member: User, reason: str) -> Sanction:
     before = {"member": snapshot(member, ("warned",))}
     member.warned = sanction.created
     member.save(update_fields=["warned"])
+    notification = None
+    if post is not None:
+        notification, _ = Notification.objects.update_or_create(
+            recipient=member,
+            post=post,
+            kind=Notification.Kind.MODERATION,
+            defaults={
+                "actor": moderator,
+                "message": warning_message(reason),
+                "created": sanction.created,
+                "read": None,
+            },
+        )
     audit(
         actor=moderator,
         action="member.warn",
+        target=sanction,
+        before=before,
+        after={
+            "member": snapshot(member, ("warned",)),
+            "sanction": snapshot(sanction, _SANCTION_FIELDS),
+            "notification": notification.pk if notification else None,
+        },
+    )
+    return sanction
+
+
+@transaction.atomic
+def warning_withdraw(*, moderator: User, sanction_id: int) -> Sanction:
+    """Take back a warning (undoing the report outcome that gave it): the member is no longer
+    shown it, its notification goes, and their "last warned" time is what it was without it.
+    The warning stays on record, lifted, and the withdrawal is audited."""
+    sanction = Sanction.objects.select_related("member").get(
+        pk=sanction_id, kind=Sanction.Kind.WARNING
+    )
+    check_can_sanction(moderator, sanction.member)
+    member = _lock_member(sanction.member)
+    sanction = Sanction.objects.select_for_update().get(pk=sanction.pk)
+    if sanction.lifted is not None:
+        raise NothingToDo("This warning was withdrawn already.")
+    before = {
+        "member": snapshot(member, ("warned",)),
+        "sanction": snapshot(sanction, _SANCTION_FIELDS),
+    }
+    sanction.lifted = timezone.now()
+    sanction.lifted_by = moderator
+    sanction.save(update_fields=["lifted", "lifted_by"])
+    member.warned = (
+        Sanction.objects.filter(member=member, kind=Sanction.Kind.WARNING, lifted__isnull=True)
+        .order_by("-created")
+        .values_list("created", flat=True)
+        .first()
+    )
+    member.save(update_fields=["warned"])
+    warned_entry = (
+        AuditLog.objects.filter(action="member.warn", target=f"accounts.sanction:{sanction.pk}")
+        .values_list("after", flat=True)
+        .first()
+    )
+    notification_id = (warned_entry or {}).get("notification")
+    if notification_id:
+        Notification.objects.filter(
+            pk=notification_id, message=warning_message(sanction.reason)
+        ).delete()
+    audit(
+        actor=moderator,
+        action="member.unwarn",
         target=sanction,
         before=before,
         after={
@@ -104,7 +181,7 @@ def recent_warnings(member: User) -> list[Sanction]:
         return []
     return list(
         Sanction.objects.filter(
-            member=member, kind=Sanction.Kind.WARNING, created__gte=since
+            member=member, kind=Sanction.Kind.WARNING, created__gte=since, lifted__isnull=True
         ).order_by("-created")[:3]
     )
 

@@ -513,6 +513,7 @@ def reports_resolve(
 
     if outcome == Report.Outcome.WARNED:
         sanctions.check_can_sanction(moderator, post.author)
+    state_before = Post.objects.values_list("state", flat=True).get(pk=post.pk)
     if outcome == Report.Outcome.HIDDEN:
         # Hiding locks the thread, then the post: take them in that order before the reports.
         post = forum_services.post_hide(actor=moderator, post=post)
@@ -522,8 +523,11 @@ def reports_resolve(
     )
     if not reports:
         raise NothingToDo("Nothing to change: the post has no open report.")
+    warned = None
     if outcome == Report.Outcome.WARNED:
-        sanctions.member_warn(moderator=moderator, member=post.author, reason=warning)
+        warned = sanctions.member_warn(
+            moderator=moderator, member=post.author, reason=warning, post=post
+        )
     before = [snapshot(r) for r in reports]
     now = timezone.now()
     resolved = _resolve_reports(post=post, moderator=moderator, now=now, outcome=outcome)
@@ -533,8 +537,13 @@ def reports_resolve(
         action="report.resolve",
         post=post,
         target=post,
-        before={"reports": before},
-        after={"reports": [snapshot(r) for r in reports], "outcome": outcome},
+        before={"reports": before, "post": {"state": state_before}},
+        after={
+            "reports": [snapshot(r) for r in reports],
+            "outcome": outcome,
+            "post": {"state": post.state},
+            "warning": warned.pk if warned else None,
+        },
     )
     return reports
 
@@ -651,6 +660,11 @@ def decision_effects(
             return []
         if outcome == Report.Outcome.HIDDEN and post.state != Post.State.HIDDEN:
             effects.append("hide the post from members (it keeps its place as a placeholder)")
+        if outcome == Report.Outcome.WARNED:
+            effects.append(
+                f"warn its author {post.author.username}: a notification with your text, "
+                "shown on their pages for a week"
+            )
         label = Report.Outcome(outcome).label
         effects.append(f"resolve {_plural(reports, 'open report')} as “{label}”")
         effects.append(f"tell each reporter: “{OUTCOME_TEXT[outcome]}”")
@@ -803,6 +817,7 @@ UNDOABLE = {
     "review.severity": "severity change",
     "post.hide": "hiding",
     "post.restore": "restoring",
+    "report.resolve": "outcome of the reports",
 }
 # Rows that do not change what a decision set, so they do not stand in the way of undoing it.
 _UNDO_TRANSPARENT = ("report.create",)
@@ -820,6 +835,8 @@ def undoable_entry(*, post: Post) -> AuditLog | None:
     )
     if latest is None or latest.action not in UNDOABLE or latest.actor_id is None:
         return None
+    if latest.action == "report.resolve" and "post" not in latest.after:
+        return None  # Resolved before outcomes recorded what undoing them needs.
     return latest
 
 
@@ -837,7 +854,7 @@ def decision_undo(*, moderator: User, entry: AuditLog) -> AuditLog:
     _check_moderator(moderator)
     if entry.post_id is None or entry.action not in UNDOABLE:
         raise ValidationError("This change cannot be undone.")
-    if entry.action.startswith("post."):
+    if entry.action.startswith("post.") or entry.action == "report.resolve":
         # Hide and restore lock the thread before the post (forum.services); so does this.
         thread_id = Post.objects.values_list("thread_id", flat=True).get(pk=entry.post_id)
         Thread.objects.select_for_update().filter(pk=thread_id).first()
@@ -849,6 +866,8 @@ def decision_undo(*, moderator: User, entry: AuditLog) -> AuditLog:
         )
     if entry.action.startswith("post."):
         return _undo_post_state(moderator=moderator, entry=entry, post=post)
+    if entry.action == "report.resolve":
+        return _undo_resolution(moderator=moderator, entry=entry, post=post)
 
     review = Review.objects.select_for_update().get(post=post)
     live = _live_notice(post)
@@ -930,6 +949,42 @@ def _undo_post_state(*, moderator: User, entry: AuditLog, post: Post) -> AuditLo
         target=post,
         before=before,
         after={**snapshot(post), "undoes": entry.pk, "undone_action": entry.action},
+    )
+
+
+def _undo_resolution(*, moderator: User, entry: AuditLog, post: Post) -> AuditLog:
+    """Reopen the reports a resolution closed, show again the post it hid and withdraw the
+    warning it gave, so the post, its reports and its author are as before the resolution."""
+    # Imported here: forum.services and moderation.sanctions import this module at load time.
+    from forum import services as forum_services
+    from moderation import sanctions
+
+    left = entry.after.get("reports") or []
+    ids = [r["id"] for r in left]
+    reports = list(Report.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    if [snapshot(r) for r in reports] != left or post.state != entry.after["post"]["state"]:
+        raise ValidationError("The post has changed since this decision: decide again instead.")
+    before = {"reports": [snapshot(r) for r in reports], "post": {"state": post.state}}
+    Report.objects.filter(pk__in=ids).update(resolved=None, resolved_by=None, outcome="")
+    if post.state != entry.before["post"]["state"]:
+        post = forum_services.post_restore(actor=moderator, post=post)
+    if entry.after.get("warning"):
+        sanctions.warning_withdraw(moderator=moderator, sanction_id=entry.after["warning"])
+    reports = list(Report.objects.filter(pk__in=ids).order_by("pk"))
+    return audit(
+        actor=moderator,
+        action="undo",
+        post=post,
+        target=post,
+        before=before,
+        after={
+            "reports": [snapshot(r) for r in reports],
+            "post": {"state": post.state},
+            "undoes": entry.pk,
+            "undone_action": entry.action,
+            "reopened_reports": ids,
+            "withdrawn_warning": entry.after.get("warning"),
+        },
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
 from accounts.models import Sanction
@@ -173,3 +173,104 @@ def test_api_resolves_reports_and_lists_outcomes(stub_detector, moderator, other
     assert listed[0]["reporter_false_reports"] == 0
     assert api.post(url, {"outcome": "no_action"}).status_code == 400
     assert bearer(other_member).post(url, {"outcome": "false"}).status_code == 403
+
+
+def test_admin_warns_the_author_with_the_moderators_text_after_a_preview(
+    stub_detector, moderator, member, other_member, make_post
+):
+    post = _reported(make_post, other_member)
+    client = Client()
+    client.force_login(moderator)
+    url = "/admin/moderation/review/"
+    data = {"action": "reports_warned", "_selected_action": [post.review.pk]}
+    preview = client.post(url, data).content.decode()
+    assert f"warn its author {member.username}" in preview and 'name="text"' in preview
+    # Confirmed without the words: asked again, nothing done.
+    again = client.post(url, {**data, "post": "yes", "text": "  "}).content.decode()
+    assert "Write the warning" in again
+    assert not Sanction.objects.filter(member=member).exists()
+    assert Report.objects.get(post=post).resolved is None
+
+    committed(client.post)(url, {**data, "post": "yes", "text": "No advertising, please."})
+    assert Report.objects.get(post=post).outcome == Report.Outcome.WARNED
+    (warning,) = Sanction.objects.filter(member=member)
+    assert warning.reason == "No advertising, please." and warning.created_by == moderator
+    # The author gets a notification with the moderator's words; the reporter gets the outcome.
+    note = Notification.objects.get(recipient=member, kind=Notification.Kind.MODERATION)
+    assert note.post == post and note.message == "A moderator warned you: No advertising, please."
+    told = Notification.objects.get(recipient=other_member, kind=Notification.Kind.MODERATION)
+    assert "acted on it" in told.message
+    assert AuditLog.objects.filter(action="member.warn", actor=moderator).count() == 1
+
+
+def test_undoing_a_hidden_outcome_shows_the_post_and_reopens_its_reports(
+    stub_detector, moderator, other_member, make_post
+):
+    post = _reported(make_post, other_member)
+    before = Report.objects.get(post=post)
+    services.reports_resolve(moderator=moderator, post=post, outcome="hidden")
+    entry = services.undoable_entry(post=post)
+    assert entry.action == "report.resolve" and services.UNDOABLE[entry.action]
+
+    services.decision_undo(moderator=moderator, entry=entry)
+    post.refresh_from_db()
+    assert post.state == Post.State.VISIBLE
+    report = Report.objects.get(post=post)
+    assert (report.resolved, report.resolved_by, report.outcome) == (None, None, "")
+    assert services.snapshot(report) == services.snapshot(before)
+    # Back in the queue as it was, and the undo is recorded (and cannot itself be undone).
+    assert selectors.review_queue().filter(post=post).exists()
+    undo = AuditLog.objects.get(action="undo", post=post)
+    assert undo.after["undoes"] == entry.pk and undo.after["reopened_reports"] == [report.pk]
+    assert services.undoable_entry(post=post) is None
+
+
+def test_undoing_a_warned_outcome_withdraws_the_warning_exactly(
+    stub_detector, moderator, member, other_member, make_post
+):
+    post = _reported(make_post, other_member)
+    warned_before = member.warned
+    services.reports_resolve(
+        moderator=moderator, post=post, outcome="warned", warning="No advertising, please."
+    )
+    services.decision_undo(moderator=moderator, entry=services.undoable_entry(post=post))
+
+    member.refresh_from_db()
+    assert member.warned == warned_before
+    from moderation import sanctions
+
+    assert sanctions.recent_warnings(member) == []
+    assert not Notification.objects.filter(recipient=member).exists()
+    warning = Sanction.objects.get(member=member)  # kept on record, withdrawn
+    assert warning.lifted is not None and warning.lifted_by == moderator
+    assert AuditLog.objects.filter(action="member.unwarn", actor=moderator).count() == 1
+    assert Report.objects.get(post=post).resolved is None
+    client = Client()
+    client.force_login(member)
+    assert "No advertising" not in client.get("/").content.decode()
+
+
+def test_a_resolution_changed_since_cannot_be_undone(
+    stub_detector, moderator, other_member, make_post
+):
+    from forum import services as forum_services
+
+    post = _reported(make_post, other_member)
+    services.reports_resolve(moderator=moderator, post=post, outcome="no_action")
+    entry = services.undoable_entry(post=post)
+    # Another moderator hid the post meanwhile: the undo refuses rather than guess.
+    forum_services.post_hide(actor=moderator, post=post)
+    with pytest.raises(ValidationError):
+        services.decision_undo(moderator=moderator, entry=entry)
+    assert Report.objects.get(post=post).outcome == Report.Outcome.NO_ACTION
+
+
+def test_the_review_page_offers_the_resolutions_undo(
+    stub_detector, moderator, other_member, make_post
+):
+    post = _reported(make_post, other_member)
+    services.reports_resolve(moderator=moderator, post=post, outcome="hidden")
+    client = Client()
+    client.force_login(moderator)
+    page = client.get(f"/admin/moderation/review/{post.review.pk}/change/").content.decode()
+    assert "Undo the outcome of the reports" in page
