@@ -274,3 +274,20 @@ def test_the_review_page_offers_the_resolutions_undo(
     client.force_login(moderator)
     page = client.get(f"/admin/moderation/review/{post.review.pk}/change/").content.decode()
     assert "Undo the outcome of the reports" in page
+
+
+def test_api_warns_then_undoes_the_outcome(
+    stub_detector, moderator, member, other_member, make_post
+):
+    from tests.api.conftest import bearer
+
+    post = _reported(make_post, other_member)
+    api = bearer(moderator)
+    url = f"/api/v1/moderation/queue/{post.review.pk}/reports/"
+    response = api.post(url, {"outcome": "warned", "warning": "Keep it civil."})
+    assert response.status_code == 200 and response.json()["open_reports"] == 0
+    assert Sanction.objects.get(member=member).lifted is None
+    undone = api.post(f"/api/v1/moderation/queue/{post.review.pk}/undo/")
+    assert undone.status_code == 200, undone.content
+    assert undone.json()["open_reports"] == 1
+    assert Sanction.objects.get(member=member).lifted is not None
