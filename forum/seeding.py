@@ -9,6 +9,7 @@ batches (`rescan_posts`), unless the caller skips it and says so.
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from datetime import timedelta
 from html import escape
 
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -252,9 +253,17 @@ def _write(model, rows: list[dict]) -> None:
                 f"COPY {connection.ops.quote_name(model._meta.db_table)} ({cols}) FROM STDIN"
             ) as copy,
         ):
+            # COPY takes JSON columns as their text (a dict has no COPY form of its own).
+            as_json = {f.attname for f in fields if isinstance(f, models.JSONField)}
             for row in rows:
+                values = [
+                    row[f.attname] if f.attname in row else defaults[f.attname] for f in fields
+                ]
                 copy.write_row(
-                    [row[f.attname] if f.attname in row else defaults[f.attname] for f in fields]
+                    [
+                        json.dumps(value) if f.attname in as_json else value
+                        for f, value in zip(fields, values, strict=True)
+                    ]
                 )
         return
     model.objects.bulk_create([model(**{**defaults, **row}) for row in rows], batch_size=500)

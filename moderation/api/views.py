@@ -35,8 +35,10 @@ class IsModerator(permissions.BasePermission):
         return policy.can_moderate(request.user)
 
 
-def _post_prefetch(path: str) -> Prefetch:
-    return Prefetch(path, queryset=selectors.post_queryset())
+def _post_prefetch(path: str, user) -> Prefetch:
+    # With the viewer: what is personal to them (reactions, blocks) comes with the posts,
+    # not as a query per post.
+    return Prefetch(path, queryset=selectors.post_queryset(user))
 
 
 @extend_schema(
@@ -68,7 +70,7 @@ class PostHideView(APIView):
     permission_classes = [IsModerator]
 
     def post(self, request: AuthenticatedRequest, pk: int):
-        post = get_object_or_404(selectors.post_queryset(), pk=pk)
+        post = get_object_or_404(selectors.post_queryset(request.user), pk=pk)
         post = forum_services.post_hide(actor=request.user, post=post)
         return post_response(request, post)
 
@@ -80,7 +82,7 @@ class PostRestoreView(APIView):
     permission_classes = [IsModerator]
 
     def post(self, request: AuthenticatedRequest, pk: int):
-        post = get_object_or_404(selectors.post_queryset(), pk=pk)
+        post = get_object_or_404(selectors.post_queryset(request.user), pk=pk)
         post = forum_services.post_restore(actor=request.user, post=post)
         return post_response(request, post)
 
@@ -96,7 +98,7 @@ class PostNoticeView(APIView):
 
     @idempotent
     def post(self, request: AuthenticatedRequest, pk: int):
-        post = get_object_or_404(selectors.post_queryset(), pk=pk)
+        post = get_object_or_404(selectors.post_queryset(request.user), pk=pk)
         data = serializers.NoticeCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         notice = services.notice_add(
@@ -129,7 +131,7 @@ class ReportListView(ConditionalGetMixin, generics.ListAPIView):
     def get_queryset(self):
         return moderation_selectors.with_false_reports(
             Report.objects.select_related("reporter", "resolved_by").prefetch_related(
-                _post_prefetch("post")
+                _post_prefetch("post", self.request.user)
             )
         )
 
@@ -143,8 +145,8 @@ class QueuePagination(drf_pagination.PageNumberPagination):
     max_page_size = 100
 
 
-def _reviews_for_api(qs):
-    return qs.prefetch_related(_post_prefetch("post")).annotate(
+def _reviews_for_api(qs, user):
+    return qs.prefetch_related(_post_prefetch("post", user)).annotate(
         report_count=Count("post__reports", distinct=True)
     )
 
@@ -167,7 +169,7 @@ class QueueView(ConditionalGetMixin, generics.ListAPIView):
             )
         else:
             qs = moderation_selectors.review_queue(join_posts=False)
-        return _reviews_for_api(qs)
+        return _reviews_for_api(qs, self.request.user)
 
 
 class _DecisionView(APIView):
@@ -179,7 +181,9 @@ class _DecisionView(APIView):
     def post(self, request: AuthenticatedRequest, pk: int):
         review = get_object_or_404(Review, pk=pk)
         self.decide(review)
-        review = _reviews_for_api(moderation_selectors.review_list(join_posts=False)).get(pk=pk)
+        review = _reviews_for_api(
+            moderation_selectors.review_list(join_posts=False), request.user
+        ).get(pk=pk)
         return Response(serializers.ReviewSerializer(review, context={"request": request}).data)
 
 
