@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -106,6 +108,10 @@ class Post(models.Model):
     # excerpt, words found in <mark>); declared for the type checker.
     title_html: str
     snippet: str
+    # Set on a page's posts by forum.fragments.prepare (what the viewer may do, the cached HTML).
+    viewer_caps: Any
+    fragment: str | None
+    fragment_key: str | None
 
     class Meta:
         ordering = ["thread_id", "number"]

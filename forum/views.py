@@ -124,15 +124,21 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
             if policy.can_moderate(user)
             else None
         ),
-        "subscription": thread.subscription_level if policy.can_follow(user) else None,
-        "thread_bookmarked": policy.can_follow(user) and thread.bookmarked,
+        # Annotated by selectors.thread_for_reader (read with the thread, for a member).
+        "subscription": getattr(thread, "subscription_level", None)
+        if policy.can_follow(user)
+        else None,
+        "thread_bookmarked": policy.can_follow(user) and getattr(thread, "bookmarked", False),
     }
     fragments.prepare(page, user=user)
     if policy.can_follow(user) and page.object_list:
         # Reading a page moves the read position and settles notifications about its posts,
         # writing only what changes: most views of a page write nothing.
         services.thread_read_through(
-            user=user, thread=thread, number=page[len(page) - 1].number, current=thread.read_through
+            user=user,
+            thread=thread,
+            number=page[len(page) - 1].number,
+            current=getattr(thread, "read_through", None),
         )
         unread = selectors.notification_unread_count(user=user)
         if unread and services.notifications_mark_read(

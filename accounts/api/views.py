@@ -388,7 +388,7 @@ class PasswordChangeView(RateLimitHeadersMixin, APIView):
     # Guessing the old password with a stolen token is a sign-in guess: limited alike.
     throttle_classes = [throttles.PasswordUserThrottle]
 
-    def post(self, request: Request):
+    def post(self, request: AuthenticatedRequest):
         data = serializers.PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         form = PasswordChangeForm(
