@@ -912,19 +912,38 @@ def decision_undo(*, moderator: User, entry: AuditLog) -> AuditLog:
         Report.objects.filter(pk__in=reopened).update(resolved=None, resolved_by=None, outcome="")
 
     current = _live_notice(post)
-    return audit(
-        actor=moderator,
-        action="undo",
+    return _audit_undo(
+        moderator=moderator,
+        entry=entry,
         post=post,
         target=review,
         before=before,
         after={
             "review": snapshot(review),
             "notice": snapshot(current),
-            "undoes": entry.pk,
-            "undone_action": entry.action,
             "reopened_reports": reopened,
         },
+    )
+
+
+def _audit_undo(
+    *,
+    moderator: User,
+    entry: AuditLog,
+    post: Post,
+    target: Model,
+    before: Mapping,
+    after: Mapping,
+) -> AuditLog:
+    """The audit row of every kind of undo: ``after`` names the undone row and its action, so
+    the log alone tells which change a moderator took back."""
+    return audit(
+        actor=moderator,
+        action="undo",
+        post=post,
+        target=target,
+        before=before,
+        after={**after, "undoes": entry.pk, "undone_action": entry.action},
     )
 
 
@@ -942,13 +961,13 @@ def _undo_post_state(*, moderator: User, entry: AuditLog, post: Post) -> AuditLo
         post = forum_services.post_hide(actor=moderator, post=post)
     else:
         raise ValidationError("Its author had deleted this post; hide it if it should not show.")
-    return audit(
-        actor=moderator,
-        action="undo",
+    return _audit_undo(
+        moderator=moderator,
+        entry=entry,
         post=post,
         target=post,
         before=before,
-        after={**snapshot(post), "undoes": entry.pk, "undone_action": entry.action},
+        after=snapshot(post),
     )
 
 
@@ -971,17 +990,15 @@ def _undo_resolution(*, moderator: User, entry: AuditLog, post: Post) -> AuditLo
     if entry.after.get("warning"):
         sanctions.warning_withdraw(moderator=moderator, sanction_id=entry.after["warning"])
     reports = list(Report.objects.filter(pk__in=ids).order_by("pk"))
-    return audit(
-        actor=moderator,
-        action="undo",
+    return _audit_undo(
+        moderator=moderator,
+        entry=entry,
         post=post,
         target=post,
         before=before,
         after={
             "reports": [snapshot(r) for r in reports],
             "post": {"state": post.state},
-            "undoes": entry.pk,
-            "undone_action": entry.action,
             "reopened_reports": ids,
             "withdrawn_warning": entry.after.get("warning"),
         },
