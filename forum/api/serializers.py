@@ -547,17 +547,21 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationsReadSerializer(serializers.Serializer):
+    # Both fields are optional, so the body is: `{}` (or no body) marks nothing and answers the
+    # unread count, which a client may use to refresh its badge. Refusing it would contradict
+    # the schema, and treating it as "all" would let a client that lost its ids wipe them all.
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
+        default=list,
         max_length=500,
+        help_text="The viewer's notifications to mark read (others' ids are ignored).",
     )
-    all = serializers.BooleanField(required=False, default=False)
-
-    def validate(self, attrs):
-        if not attrs.get("all") and not attrs.get("ids"):
-            raise serializers.ValidationError("Give `ids` or `all: true`.")
-        return attrs
+    all = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="`true` marks every notification read (then `ids` is not needed).",
+    )
 
 
 class CountSerializer(serializers.Serializer):

@@ -511,6 +511,10 @@ class NotificationUnreadCountView(ConditionalGetMixin, APIView):
 @extend_schema_view(post=extend_schema(operation_id="notifications_mark_read"))
 @extend_schema(
     summary="Mark notifications read",
+    description=(
+        "Marks the notifications in `ids`, or all of them with `all: true`, read and answers "
+        "the unread count. An empty body (`{}`, or none) marks nothing and answers the count."
+    ),
     request=serializers.NotificationsReadSerializer,
     responses=serializers.CountSerializer,
 )
@@ -520,7 +524,7 @@ class NotificationMarkReadView(APIView):
     def post(self, request: AuthenticatedRequest):
         data = serializers.NotificationsReadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        ids = None if data.validated_data.get("all") else data.validated_data["ids"]
+        ids = None if data.validated_data["all"] else data.validated_data["ids"]
         services.notifications_mark_read(user=request.user, ids=ids)
         return Response({"count": _unread_notifications(request.user)})
 

@@ -53,8 +53,20 @@ def test_notification_of_a_post_hidden_later_disappears(as_member, moderator, re
     assert as_member.get("/api/v1/notifications/unread-count/").json() == {"count": 2}
 
 
-def test_mark_read_needs_ids_or_all(as_member):
-    assert as_member.post("/api/v1/notifications/read/", {}).status_code == 400
+def test_mark_read_with_an_empty_body_marks_nothing_and_answers_the_count(
+    as_member, member, replies
+):
+    for body in ({}, {"ids": []}, {"all": False}):
+        response = as_member.post("/api/v1/notifications/read/", body)
+        assert response.status_code == 200
+        assert response.json() == {"count": 3}
+    response = as_member.post("/api/v1/notifications/read/")
+    assert response.status_code == 200
+    assert response.json() == {"count": 3}
+    assert member.notifications.filter(read__isnull=True).count() == 3
+
+
+def test_mark_read_refuses_invalid_ids(as_member):
     assert as_member.post("/api/v1/notifications/read/", {"ids": ["x"]}).status_code == 400
     assert as_member.post("/api/v1/notifications/read/", {"ids": [10**30]}).status_code == 400
 
