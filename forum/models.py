@@ -57,6 +57,10 @@ class Thread(models.Model):
                 fields=["category", "-is_pinned", "-last_activity", "-id"],
                 name="forum_thread_listing_idx",
             ),
+            # The index page's and the API's list of every thread, pinned first.
+            models.Index(
+                fields=["-is_pinned", "-last_activity", "-id"], name="forum_thread_front_idx"
+            ),
             models.Index(fields=["-last_activity", "-id"], name="forum_thread_activity_idx"),
         ]
 

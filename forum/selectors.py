@@ -8,9 +8,11 @@ from datetime import datetime
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     Exists,
     ExpressionWrapper,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -18,6 +20,7 @@ from django.db.models import (
     Subquery,
     TextField,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -78,7 +81,19 @@ def thread_list(
     return qs.annotate(
         read_number=Subquery(marker.values("last_read_number")[:1], output_field=IntegerField())
     ).annotate(
-        unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
+        # Posts are only counted in a thread with posts after the read position: a thread
+        # read to its end (most of a regular's list) costs no count, nor does one never
+        # opened by a reader of visible posts only (its post_count counts those).
+        unread_count=Case(
+            When(read_number__gte=F("last_number"), then=Value(0)),
+            *(
+                [When(read_number__isnull=True, then=F("post_count"))]
+                if policy.readable_posts_q(user) == Q(state=Post.State.VISIBLE)
+                else []
+            ),
+            default=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
+            output_field=IntegerField(),
+        ),
         is_subscribed=Exists(watching),
     )
 
@@ -330,15 +345,18 @@ def search_posts(
     filters: search.Filters | None = None,
     cursor: str | None = None,
     limit: int = 20,
+    full: bool = True,
 ) -> SearchPage:
     """Visible posts matching `query` for this reader. Hidden and deleted posts have no place in
     the index, and the posts are checked again here, so a change of state racing the search
-    cannot show one."""
+    cannot show one. `full`: the posts as `post_queryset` gives them (the API's payloads);
+    without, with their thread and author only (the search page shows no more)."""
     result = search.search(
         query=query, filters=filters or search.Filters(), cursor=cursor, limit=limit
     )
     ids = [hit.post_id for hit in result.hits]
-    found = {p.pk: p for p in post_queryset(user).filter(pk__in=ids, state=Post.State.VISIBLE)}
+    posts_qs = post_queryset(user) if full else Post.objects.select_related("thread", "author")
+    found = {p.pk: p for p in posts_qs.filter(pk__in=ids, state=Post.State.VISIBLE)}
     posts = [found[pk] for pk in ids if pk in found and policy.can_view_post(user, found[pk])]
     marked = search.headlines(
         query=query,

@@ -76,7 +76,7 @@ WEB = {
     "index": (2, 6),
     "category": (3, 7),
     "thread": (7, 12),
-    "search": (10, 14),
+    "search": (8, 12),
     "profile": (7, 13),
     "notifications": (None, 6),
 }
