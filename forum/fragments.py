@@ -1,62 +1,93 @@
-"""Per-post fragments of the thread page, cached for signed-in readers too.
+"""Whole posts of the thread page, cached for signed-in readers too.
 
 Rendering twenty posts through the template engine is most of what a signed-in thread page
-costs. A post's header and text (avatar, author, number, edits, notices, the text with its
-quote headers) are the same for every reader to whom forum.policy gives the same answers, so
-they are rendered once and stored, keyed by:
+costs. A post's article (header, text, reactions, the row of actions) is the same for every
+reader to whom forum.policy gives the same answers, so it is rendered once and stored, keyed by:
 
 - the content version of forum.pagecache, which every write readers can see moves forward
-  (posts, threads, profiles, notices): a stored fragment is never served after a write, for
-  the same reason a stored anonymous page is not;
-- the post, and what the viewer may see of it: whether they may read it and see its author,
-  whether its edit history is open to them, whether they blocked its author (the post is
-  shown collapsed), and the state of each of its quotes for them (a quote of a post they may
-  not read is cut out, forum.quotes).
+  (posts, threads, profiles, notices): a stored post is never served after a write, for the
+  same reason a stored anonymous page is not;
+- the post, and everything the article shows that depends on the viewer: each of
+  forum.policy's answers for the post and for its thread (what they may see and which actions
+  they are offered), whether they blocked its author (the post is shown collapsed), the state
+  of each of its quotes for them (a quote of a post they may not read is cut out,
+  forum.quotes), whether they bookmarked it, and the reaction counts with the ones they gave
+  (counts live on the post's row and move without a content version: they are in the key).
 
-What differs by viewer beyond that is never stored: the reactions (their own are marked) and
-the row of actions (edit, quote, delete, hide, bookmark, report, the apps' actions) are
-rendered per request, and so is the post's age ("3 minutes
-ago"), put into the stored markup at TIME_SLOT. Like the page cache, fragments are kept only
-when the cache is shared by every process (PAGE_CACHE_SECONDS, on with REDIS_URL).
+So members with the same answers share the stored article: an ordinary member reading a
+thread gets the posts another member already had rendered. Two things are put in per request:
+the post's age ("3 minutes ago") at TIME_SLOT, and the viewer's CSRF token in the forms at
+CSRF_SLOT (the article is rendered with a stand-in token). Templates that other apps add to a
+post (forum.hooks) may read only the post, ``caps`` and ``thread_caps``. Like the page cache,
+articles are kept only when the cache is shared by every process (PAGE_CACHE_SECONDS, on with
+REDIS_URL).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import astuple
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.cache import cache
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from forum import pagecache, policy, quotes
 from forum.models import Post
 from forum.policy import AnyUser
 
-TEMPLATE = "forum/_post_content.html"
+TEMPLATE = "forum/_post.html"
 # Where the post's age goes: an element that no escaped name and no sanitised post text can
 # contain, and the header, which holds it, comes before the text.
 TIME_SLOT = "<stoa-post-time></stoa-post-time>"
+# What {% csrf_token %} writes for the stand-in token the article is rendered with: an <input>
+# element, which sanitised post text cannot contain. Written as Django's tag writes it.
+_CSRF_STAND_IN = "stoa-csrf-slot"
+_CSRF_INPUT = '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+CSRF_SLOT = format_html(_CSRF_INPUT, _CSRF_STAND_IN)
 
 
-def _key(version: int, post: Post, caps: policy.PostCapabilities, user: AnyUser) -> str:
-    seen = (
-        caps.can_view,
-        caps.can_see_author,
-        caps.can_view_revisions,
-        policy.author_is_blocked(user, post),  # the post is shown collapsed
-    )
-    states = quotes.viewer_states(post, user) if caps.can_view else ()
-    viewer = "".join("1" if flag else "0" for flag in seen) + ",".join(states)
-    digest = hashlib.sha256(viewer.encode()).hexdigest()[:16]
-    return f"post-fragment:{version}:{post.pk}:{digest}"
+def _flags(values: Iterable[object]) -> str:
+    return "".join("1" if value else "0" for value in values)
 
 
-def prepare(posts: Iterable[Post], *, user: AnyUser) -> None:
+def _key(
+    version: int,
+    post: Post,
+    caps: policy.PostCapabilities,
+    thread_caps: policy.ThreadCapabilities,
+    user: AnyUser,
+) -> str:
+    from forum import selectors  # selectors imports this module's users; read lazily
+
+    viewer = [
+        _flags(astuple(caps)),
+        _flags(astuple(thread_caps)),
+        _flags(
+            (
+                policy.can_undelete_post(user, post),
+                policy.author_is_blocked(user, post),  # the post is shown collapsed
+                getattr(post, "bookmarked", False),
+            )
+        ),
+        ",".join(quotes.viewer_states(post, user) if caps.can_view else ()),
+        ",".join(
+            f"{r.kind}={r.count}{'*' if r.reacted else ''}" for r in selectors.post_reactions(post)
+        ),
+    ]
+    digest = hashlib.sha256("|".join(viewer).encode()).hexdigest()[:16]
+    return f"post-article:{version}:{post.pk}:{digest}"
+
+
+def prepare(
+    posts: Iterable[Post], *, user: AnyUser, thread_caps: policy.ThreadCapabilities
+) -> None:
     """Give each post of a page `viewer_caps` (forum.policy's answers for `user`, asked once
-    here for the page) and, with the cache on, its stored fragment (`fragment`, None when not
-    stored yet) and `fragment_key`: one cache read for the whole page."""
+    here for the page) and, with the cache on, its stored article (`fragment`, None when not
+    stored yet) and `fragment_key`: one cache read for the whole page. `thread_caps` are the
+    viewer's answers for the page's thread, as the page's context holds them."""
     posts = list(posts)
     timeout = pagecache.seconds()
     keys = {}
@@ -64,7 +95,9 @@ def prepare(posts: Iterable[Post], *, user: AnyUser) -> None:
     for post in posts:
         post.viewer_caps = policy.post_capabilities(user, post)
         post.fragment = None
-        post.fragment_key = _key(version, post, post.viewer_caps, user) if timeout else None
+        post.fragment_key = (
+            _key(version, post, post.viewer_caps, thread_caps, user) if timeout else None
+        )
         if post.fragment_key:
             keys[post.pk] = post.fragment_key
     if keys:
@@ -74,13 +107,71 @@ def prepare(posts: Iterable[Post], *, user: AnyUser) -> None:
 
 
 def render(post: Post, context) -> SafeString:
-    """The post's header and text for the template context of _post.html: the stored
-    fragment, or rendered now (and stored), with the post's age put in."""
+    """The post's article in the thread page's context (with `post` and `thread_caps`): the
+    stored one, or rendered now (and stored), with the post's age and the viewer's CSRF token
+    put in."""
     html = getattr(post, "fragment", None)
     if html is None:
-        html = context.template.engine.get_template(TEMPLATE).render(context)
+        with context.push(post=post, csrf_token=_CSRF_STAND_IN):
+            html = str(context.template.engine.get_template(TEMPLATE).render(context))
         key = getattr(post, "fragment_key", None)
         if key:
-            cache.set(key, str(html), pagecache.seconds())
+            cache.set(key, html, pagecache.seconds())
     age = conditional_escape(naturaltime(post.created))
-    return mark_safe(str(html).replace(TIME_SLOT, str(age), 1))  # noqa: S308 (rendered by a template, the age escaped)
+    html = html.replace(TIME_SLOT, str(age), 1)
+    if CSRF_SLOT in html:
+        # Only where the article has a form: asking for the token sets the CSRF cookie, and
+        # an answer that sets a cookie is never stored by the page cache.
+        token = context.get("csrf_token")
+        # "NOTPROVIDED": what Django's context processor gives without a request.
+        provided = token and token != "NOTPROVIDED"  # noqa: S105 (not a password)
+        csrf = format_html(_CSRF_INPUT, token) if provided else ""
+        html = html.replace(CSRF_SLOT, csrf)
+    return mark_safe(html)  # noqa: S308 (rendered by a template; the age and token escaped)
+
+
+# --- thread rows (the index, category pages and followed threads) ---------------------------
+
+ROW_TEMPLATE = "forum/_thread_row.html"
+
+
+def _row_key(version: int, thread, user: AnyUser) -> str:
+    # What a row shows of its reader: for a signed-in one, never opened ("New") or how many
+    # posts they have not read (selectors.thread_list's annotations).
+    if not user.is_authenticated:
+        seen = "anonymous"
+    elif getattr(thread, "read_number", None) is None:
+        seen = "new"
+    else:
+        seen = f"unread={getattr(thread, 'unread_count', 0) or 0}"
+    return f"thread-row:{version}:{thread.pk}:{seen}"
+
+
+def render_rows(threads: Iterable, context) -> SafeString:
+    """The rows of a list of threads in the page's context: each from the cache when stored
+    (one cache read for the list), else rendered and stored; the age of the last activity put
+    in per request. Members with the same unread count for a thread share its row."""
+    threads = list(threads)
+    user = context.get("user")
+    timeout = pagecache.seconds()
+    keys: dict[int, str] = {}
+    found: dict[str, str] = {}
+    if timeout and threads:
+        version = pagecache.version()
+        keys = {thread.pk: _row_key(version, thread, user) for thread in threads}
+        found = cache.get_many(list(keys.values()))
+    template = context.template.engine.get_template(ROW_TEMPLATE)
+    parts, new = [], {}
+    for thread in threads:
+        key = keys.get(thread.pk)
+        html = found.get(key) if key else None
+        if html is None:
+            with context.push(thread=thread):
+                html = str(template.render(context))
+            if key:
+                new[key] = html
+        age = conditional_escape(naturaltime(thread.last_activity))
+        parts.append(html.replace(TIME_SLOT, str(age), 1))
+    if new:
+        cache.set_many(new, timeout)
+    return mark_safe("".join(parts))  # noqa: S308 (rendered by a template; the ages escaped)

@@ -113,11 +113,12 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
         post.thread = thread
     # What each post shows and offers is asked of forum.policy by the template
     # (post|capabilities:user), exactly as the API's serializer asks it.
+    thread_caps = policy.thread_capabilities(user, thread)
     context = {
         "thread": thread,
         "page": page,
         "form": PostForm(),
-        "thread_caps": policy.thread_capabilities(user, thread),
+        "thread_caps": thread_caps,
         # The in-thread tools (lock, pin, move) are for moderators only.
         "move_form": (
             ThreadMoveForm(initial={"category": thread.category_id})
@@ -130,7 +131,7 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
         else None,
         "thread_bookmarked": policy.can_follow(user) and getattr(thread, "bookmarked", False),
     }
-    fragments.prepare(page, user=user)
+    fragments.prepare(page, user=user, thread_caps=thread_caps)
     if policy.can_follow(user) and page.object_list:
         # Reading a page moves the read position and settles notifications about its posts,
         # writing only what changes: most views of a page write nothing.
@@ -459,6 +460,7 @@ def search(request: HttpRequest) -> HttpResponse:
                 filters=form.filters(),
                 cursor=form.cleaned_data["cursor"] or None,
                 limit=settings.STOA["POSTS_PER_PAGE"],
+                full=False,  # titles and snippets: no notices, quotes or reactions
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

@@ -28,10 +28,18 @@ def post_templates(slot: str) -> list[str]:
 
 
 @register.simple_tag(takes_context=True)
-def post_content(context, post) -> str:
-    """``{% post_content post %}``: the post's header and text (forum.fragments), from the
-    cache when stored; the post went through fragments.prepare() with the page."""
+def post_article(context, post) -> str:
+    """``{% post_article post %}``: the post's whole article (forum/_post.html, through
+    forum.fragments), from the cache when stored; the post went through fragments.prepare()
+    with the page."""
     return fragments.render(post, context)
+
+
+@register.simple_tag(takes_context=True)
+def thread_rows(context, threads) -> str:
+    """``{% thread_rows threads %}``: the rows of a list of threads (forum/_thread_row.html,
+    through forum.fragments), from the cache when stored."""
+    return fragments.render_rows(threads, context)
 
 
 @register.simple_tag

@@ -1,7 +1,7 @@
-"""Per-post fragments cached for signed-in readers (forum.fragments): reused while nothing
+"""Posts and thread rows cached for signed-in readers (forum.fragments): reused while nothing
 changes, never stale after any kind of write (web and API), never shown to a reader whom
-forum.policy answers differently; and a signed-in thread page that writes nothing when the
-read position and the notifications do not move."""
+forum.policy answers differently, each reader's own CSRF token in the forms; and a signed-in
+thread page that writes nothing when the read position and the notifications do not move."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from forum import services
+from forum import fragments, services
 from forum.models import Post
 from tests.api.conftest import bearer
 from tests.commit import committed
+from tests.factories import UserFactory
 
 # page_cache: the cache on, as with REDIS_URL, and empty (an autouse fixture).
 from tests.forum.test_pagecache import WRITES, page_cache  # noqa: F401
@@ -148,3 +149,77 @@ def test_a_post_by_a_blocked_member_is_collapsed_only_for_who_blocked_them(
     assert "blocked-post" not in page(signed_in(moderator), thread)  # stored, not collapsed
     assert '<details class="blocked-post">' in page(signed_in(member), thread)
     assert "blocked-post" not in page(signed_in(moderator), thread)
+
+
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def test_a_shared_article_carries_each_readers_own_csrf_token(thread, member, other_member):
+    page(signed_in(member), thread)  # stores the articles an ordinary member is shown
+    reader = Client(enforce_csrf_checks=True)
+    reader.force_login(other_member)
+    html = page(reader, thread)
+    assert fragments.CSRF_SLOT not in html and "stoa-csrf-slot" not in html
+    post = thread.posts.get(number=1)
+    form = re.search(
+        rf'action="/p/{post.pk}/bookmark/">.*?name="csrfmiddlewaretoken" value="([^"]+)"', html
+    )
+    assert form, "the article offers its bookmark form"
+    response = reader.post(
+        f"/p/{post.pk}/bookmark/", {"csrfmiddlewaretoken": form.group(1), "on": "1"}
+    )
+    assert response.status_code in (200, 302), response.status_code
+    assert other_member.bookmarks.filter(post=post).exists()
+    # Every form of the page carries a token, and none is the stand-in.
+    assert set(CSRF_INPUT.findall(html)) and "stoa-csrf-slot" not in CSRF_INPUT.findall(html)
+
+
+def test_an_anonymous_thread_page_sets_no_cookie_so_the_page_cache_keeps_it(thread):
+    response = Client().get(thread.get_absolute_url())
+    assert response.status_code == 200 and not response.cookies
+
+
+def test_reaction_counts_and_ones_own_reaction_are_never_stale(thread, member, other_member):
+    post = thread.posts.get(number=1)
+    reader = signed_in(other_member)
+    page(reader, thread)
+    # A reaction moves the counts on the post's row, not the content version.
+    services.post_react(user=UserFactory(), post=post, kind="like")
+    html = page(reader, thread)
+    assert re.search(r'data-kind="like">Like.*?<span class="reaction-count">1</span>', html)
+    services.post_react(user=other_member, post=post, kind="like")
+    html = page(reader, thread)
+    assert 'class="reaction reacted" aria-pressed="true" data-kind="like"' in html
+    assert 'aria-pressed="true"' not in page(signed_in(UserFactory()), thread)
+
+
+def row(html: str, thread) -> str:
+    found = re.search(
+        rf'<li class="thread-row[^"]*">(?:(?!</li>).)*?/t/{thread.pk}/.*?</li>', html, re.S
+    )
+    assert found, "the thread is listed"
+    return found.group(0)
+
+
+def test_thread_rows_show_each_reader_what_they_have_read(thread, member, other_member):
+    services.post_reply(author=member, thread=thread, body="Second post")
+    fresh, regular = signed_in(UserFactory()), signed_in(other_member)
+    page(regular, thread)  # read to the end
+    for url in ("/", thread.category.get_absolute_url()):
+        anonymous = row(Client().get(url).content.decode(), thread)
+        assert "badge-new" not in anonymous
+        assert "New" in row(fresh.get(url).content.decode(), thread)
+        assert "badge-new" not in row(regular.get(url).content.decode(), thread)
+        assert "stoa-post-time" not in row(regular.get(url).content.decode(), thread)
+    services.post_reply(author=member, thread=thread, body="Third post")
+    services.post_reply(author=member, thread=thread, body="Fourth post")
+    for url in ("/", thread.category.get_absolute_url()):
+        assert "2 unread" in row(regular.get(url).content.decode(), thread)
+        assert "New" in row(fresh.get(url).content.decode(), thread)
+
+
+def test_no_template_comment_leaks_into_a_page(thread, member):
+    for client in (Client(), signed_in(member)):
+        for url in ("/", thread.get_absolute_url(), thread.category.get_absolute_url()):
+            html = client.get(url).content.decode()
+            assert "{#" not in html and "#}" not in html and "{%" not in html, url
