@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import m2m_changed
 
 
 class ForumConfig(AppConfig):
@@ -10,11 +11,31 @@ class ForumConfig(AppConfig):
 
         from accounts import hooks
         from forum import pagecache
-        from forum.models import Category, Post, Thread
+        from forum.models import (
+            Block,
+            Bookmark,
+            Category,
+            Notification,
+            Post,
+            Reaction,
+            ReadMarker,
+            Subscription,
+            Thread,
+        )
 
         # What anonymous pages show: their cached copies go stale with every change of these.
-        for model in (Category, Thread, Post, get_user_model()):
+        user_model = get_user_model()
+        for model in (Category, Thread, Post, user_model):
             pagecache.watch(model)
+        # What a signed-in reader's own pages show of theirs.
+        pagecache.watch_reader(user_model, "pk")
+        for own in (ReadMarker, Subscription, Bookmark, Reaction):
+            pagecache.watch_reader(own, "user")
+        pagecache.watch_reader(Block, "user", "blocked")  # the blocked member may not quote
+        pagecache.watch_reader(Notification, "recipient")
+        m2m_changed.connect(
+            _roles_changed, sender=user_model.groups.through, dispatch_uid="reader-roles"
+        )
 
         # A member's profile (an accounts page) lists their recent posts.
         hooks.profile_context.register(_profile_posts)
@@ -36,3 +57,11 @@ def _profile_block(*, viewer, member) -> dict:
         "can_block": policy.can_block(viewer, member),
         "is_blocked": policy.has_blocked(viewer, member.pk),
     }
+
+
+def _roles_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """A member joined or left a group (Moderators): what their pages offer changes."""
+    from forum import pagecache
+
+    if action in ("post_add", "post_remove", "post_clear"):
+        pagecache.readers_changed(pk_set or () if reverse else [instance.pk])

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from forum import policy
+from forum import pagecache, policy
 from forum.markup import (
     MAX_MENTION_CANDIDATES,
     Analysis,
@@ -298,7 +298,9 @@ def post_notify(*, post: Post, created: bool) -> list[int]:
         if uid not in already
     ]
     Notification.objects.bulk_create(rows, batch_size=NOTIFY_BATCH, ignore_conflicts=True)
-    return [row.recipient_id for row in rows]
+    recipients = [row.recipient_id for row in rows]
+    pagecache.readers_changed(recipients)  # bulk_create sends no signal
+    return recipients
 
 
 # A reacted-to post raises its (one) notification again at most this often: a popular post

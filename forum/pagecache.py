@@ -20,6 +20,7 @@ default only with REDIS_URL (STOA["PAGE_CACHE_SECONDS"], 0 turns it off).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from typing import Any
@@ -68,8 +69,10 @@ def version() -> int:
     if current is None:
         # Started from the clock, not from 1: if the counter is evicted while pages are not,
         # the new count is past every version those pages were stored under.
-        cache.add(VERSION_KEY, int(time.time() * 1000), timeout=None)
-        current = cache.get(VERSION_KEY)
+        start = int(time.time() * 1000)
+        cache.add(VERSION_KEY, start, timeout=None)
+        # Evicted or flushed again in between: this read uses the clock too.
+        current = cache.get(VERSION_KEY, start)
     return int(current)
 
 
@@ -114,9 +117,9 @@ def _anonymous(request: HttpRequest) -> bool:
     )
 
 
-def _cached_view(request: HttpRequest) -> bool:
+def _cached_view(request: HttpRequest, views: frozenset[str] = CACHED_VIEWS) -> bool:
     try:
-        return resolve(request.path_info).view_name in CACHED_VIEWS
+        return resolve(request.path_info).view_name in views
     except Resolver404:
         return False
 
@@ -184,4 +187,140 @@ class AnonymousPageCacheMiddleware:
             response["X-Page-Cache"] = "miss"
             if _matches(request, response["ETag"]):
                 return HttpResponseNotModified(headers={"ETag": response["ETag"]})
+        return response
+
+
+# --- signed-in readers ------------------------------------------------------------------------
+#
+# A signed-in reader's page shows the content and what is theirs: their unread counts and read
+# positions, notifications, subscriptions, bookmarks, blocks, reactions, their account and its
+# roles. Each member has a *reader version* of their own, moved forward (as the content version
+# is, at the write and again at its commit) by every write to those: the saves and deletes of
+# the models registered with `watch_reader`, and `readers_changed` where a bulk write sends no
+# signal. Their pages are keyed by both versions, their session and their CSRF cookie (the
+# page's forms carry a token for it), and answer If-None-Match with a 304 before the view.
+
+# The HTML pages kept per signed-in reader.
+READER_VIEWS = frozenset({"forum:index", "forum:category", "forum:thread"})
+
+
+def _reader_key(user_id: int) -> str:
+    return f"reader-version:{user_id}"
+
+
+def _versions(user_id: int) -> tuple[int, int]:
+    """The content version and the reader's, read together."""
+    keys = [VERSION_KEY, _reader_key(user_id)]
+    found = cache.get_many(keys)
+    if len(found) < 2:
+        start = int(time.time() * 1000)
+        for key in keys:
+            if key not in found:
+                cache.add(key, start, timeout=None)
+        found = {**{key: start for key in keys}, **cache.get_many(keys)}
+    return int(found[VERSION_KEY]), int(found[_reader_key(user_id)])
+
+
+def _bump_readers(user_ids: frozenset[int]) -> None:
+    for user_id in user_ids:
+        # No counter yet: their next read starts one.
+        with contextlib.suppress(ValueError):
+            cache.incr(_reader_key(user_id))
+
+
+def readers_changed(user_ids) -> None:
+    """What these members see of their own changed (read positions, notifications...): call
+    after a write that no model's save reports (bulk inserts, queryset updates)."""
+    ids = frozenset(int(pk) for pk in user_ids if pk is not None)
+    if ids:
+        _bump_readers(ids)
+        transaction.on_commit(lambda: _bump_readers(ids))
+
+
+# Saves of a member's account that touch only these change nothing their pages show.
+_READER_UNSEEN_USER_FIELDS = frozenset({"last_seen", "last_login"})
+
+
+def watch_reader(model, *fields: str) -> None:
+    """Every save and delete of `model` changes what the members it names in `fields` (foreign
+    keys to them, or "pk" for the user model itself) see on their own pages."""
+
+    def changed(sender, instance, update_fields=None, **kwargs) -> None:
+        if update_fields is not None and set(update_fields) <= _READER_UNSEEN_USER_FIELDS:
+            return
+        readers_changed(
+            instance.pk if field == "pk" else getattr(instance, f"{field}_id") for field in fields
+        )
+
+    label = model._meta.label
+    post_save.connect(changed, sender=model, weak=False, dispatch_uid=f"reader-save-{label}")
+    post_delete.connect(changed, sender=model, weak=False, dispatch_uid=f"reader-delete-{label}")
+
+
+def _reader_page_key(request: HttpRequest, user_id: int) -> tuple[str, str]:
+    content, reader = _versions(user_id)
+    parts = "\0".join(
+        (
+            request.get_host(),
+            request.get_full_path(),
+            request.META.get("HTTP_ACCEPT", ""),
+            request.session.session_key or "",
+            request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""),
+        )
+    )
+    digest = hashlib.sha256(parts.encode()).hexdigest()[:32]
+    return f"reader-page:{content}:{reader}:{digest}", f'W/"{content}.{reader}-{digest[:16]}"'
+
+
+class ReaderPageCacheMiddleware:
+    """Serves READER_VIEWS to a signed-in member from what was stored for them (see above).
+    Last of the middleware: a hit still passes sessions, CSRF, authentication, last-seen and
+    the sign-in checks, and skips only the view. A page stored while its view wrote (the first
+    view of a page moves the read position) is stored under the versions read before the
+    view, which that write moved on: it is never served, and the next view, which writes
+    nothing, is the one kept."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        timeout = seconds() if settings.STOA.get("READER_PAGE_CACHE", True) else 0
+        user = getattr(request, "user", None)
+        if (
+            not timeout
+            or request.method not in ("GET", "HEAD")
+            or user is None
+            or not user.is_authenticated
+            or "messages" in request.COOKIES  # a message to show, kept in a cookie
+            or "_messages" in request.session  # or, when long, in the session
+            or "HTTP_AUTHORIZATION" in request.META
+            or not _cached_view(request, READER_VIEWS)
+        ):
+            return self.get_response(request)
+        key, etag = _reader_page_key(request, user.pk)
+        if _matches(request, etag):
+            return HttpResponseNotModified(headers={"ETag": etag})
+        stored = cache.get(key)
+        if stored is not None:
+            response = _unpack(stored)
+            response["X-Page-Cache"] = "hit"
+            return response
+        csrf = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
+        response = self.get_response(request)
+        messages = getattr(request, "_messages", None)
+        if (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            # Cookies the outer middleware is about to set: a new CSRF cookie (the page's
+            # tokens are for it, and the key holds the old one) or a saved session.
+            and request.META.get("CSRF_COOKIE", csrf) == csrf
+            and not request.session.modified
+            and not getattr(messages, "added_new", False)
+        ):
+            patch_vary_headers(response, ("Cookie",))
+            response["ETag"] = etag
+            response["Cache-Control"] = "private, no-cache"
+            cache.set(key, _pack(response), timeout)
+            response["X-Page-Cache"] = "miss"
         return response

@@ -21,7 +21,7 @@ from django.utils.text import slugify
 from accounts import names
 from accounts.models import User
 from core import snapshots
-from forum import changes, events, hooks, policy, search
+from forum import changes, events, hooks, pagecache, policy, search
 from forum import tasks as forum_tasks
 from forum.content import (
     PreparedContent,
@@ -204,6 +204,7 @@ def _create_post(
         unique_fields=["user", "thread"],
         update_fields=["last_read_number", "updated"],
     )
+    pagecache.readers_changed([author.pk])  # bulk_create sends no signal
     _after_post_write(post=post, created=True, content=content, screening=screening)
     changes.touch(threads=[thread.pk], posts=[post.pk])
     return post
@@ -514,7 +515,9 @@ def _read_advance(*, user: User, thread: Thread, number: int) -> None:
     moved = ReadMarker.objects.filter(user=user, thread=thread, last_read_number__lt=number).update(
         last_read_number=number, updated=timezone.now()
     )
-    if not moved:
+    if moved:
+        pagecache.readers_changed([user.pk])  # an UPDATE sends no signal
+    else:
         ReadMarker.objects.get_or_create(
             user=user, thread=thread, defaults={"last_read_number": number}
         )
@@ -547,7 +550,10 @@ def notifications_mark_read(
         unread = unread.filter(pk__in=ids)
     if post_ids is not None:
         unread = unread.filter(post_id__in=post_ids)
-    return unread.update(read=timezone.now())
+    changed = unread.update(read=timezone.now())
+    if changed:
+        pagecache.readers_changed([user.pk])  # an UPDATE sends no signal
+    return changed
 
 
 # Reactions, blocks and bookmarks: members' own rows. A reaction changes what every reader sees

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.LastSeenMiddleware",
     "accounts.signin.SignInRefusalMiddleware",
+    # Signed-in readers' pages from the cache, keyed by what is theirs (forum.pagecache).
+    "forum.pagecache.ReaderPageCacheMiddleware",
 ]
 
 # Every sign-in (pages, admin, API) goes through the limiter in this backend.
@@ -270,6 +272,9 @@ STOA = {
     # Anonymous pages served from the cache for this long at most (forum/pagecache.py); on
     # only with a cache every process shares.
     "PAGE_CACHE_SECONDS": env.int("PAGE_CACHE_SECONDS", default=300 if REDIS_URL else 0),
+    # Signed-in readers' index, category and thread pages kept for them too (as long, keyed by
+    # what is theirs); off, each of their views renders (from cached posts and rows).
+    "READER_PAGE_CACHE": env.bool("READER_PAGE_CACHE", default=True),
 }
 
 # Security. Production (DEBUG=False) gets HTTPS-only cookies, HSTS and redirects by default;

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from forum import policy
+from forum import pagecache, policy
 from forum.models import Notification
 from integrations import jobs
 from integrations.mail import queue_email
@@ -119,6 +119,7 @@ def urgent_alert(self, review_id: int) -> int:
             ],
             ignore_conflicts=True,
         )
+        pagecache.readers_changed(moderators)  # bulk_create sends no signal
         addresses = [email for _, email in recipients if email]
         addresses += settings.STOA["MODERATION_ALERT_EMAILS"]
         for address in dict.fromkeys(addresses):
