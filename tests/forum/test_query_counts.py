@@ -76,7 +76,7 @@ WEB = {
     "index": (2, 6),
     "category": (3, 7),
     "thread": (7, 12),
-    "search": (8, 12),
+    "search": (9, 13),
     "profile": (7, 13),
     "notifications": (None, 6),
 }
@@ -84,7 +84,7 @@ API = {
     "categories": (1, 3),
     "threads": (1, 4),
     "thread_posts": (7, 10),
-    "search": (10, 13),
+    "search": (11, 14),
     "notifications": (None, 4),
     "changes": (4, 7),
 }
