@@ -66,35 +66,43 @@ server=$!
 trap 'kill -- -$server 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/_bench/minimal/" && break; sleep 0.5; done
 
-rate() { # url [cookie] -> "req/s p50 p99 non2xx"
-    local h=()
-    [[ -n ${2:-} ]] && h=(-H "Cookie: sessionid=$2")
-    wrk -t2 -c8 -d2s --timeout 10s "${h[@]}" "$1" >/dev/null 2>&1
-    wrk -t2 -c8 -d"${DUR}s" --timeout 10s --latency "${h[@]}" "$1" 2>/dev/null | awk '
-        /Requests\/sec/ {r=$2} / 50%/ {p50=$2} / 99%/ {p99=$2} /Non-2xx/ {bad=$NF}
-        END {printf "%s %s %s %s", r, p50, p99, (bad==""?0:bad)}'
+rate() { # url [cookie] [wrk options...] -> "req/s p50 p95 p99 non2xx"
+    local url=$1 h=()
+    [[ -n ${2:-} ]] && h=(-H "Cookie: $2")
+    shift 2
+    local opts=("$@"); [[ ${#opts[@]} -eq 0 ]] && opts=(-t2 -c8)
+    wrk "${opts[@]}" -d2s --timeout 10s "${h[@]}" -s tests/benchmarks/latency.lua "$url" >/dev/null 2>&1
+    wrk "${opts[@]}" -d"${DUR}s" --timeout 10s "${h[@]}" -s tests/benchmarks/latency.lua "$url" \
+        2>/dev/null | awk '/^RESULT/ {print $2, $3, $4, $5, $6}'
 }
+# A browser sends the CSRF cookie it was given with the session cookie: so does the benchmark
+# (without it every signed-in answer would set a new one, and none could be kept).
+csrf=$(curl -s -o /dev/null -c - -H "Cookie: sessionid=$session" "http://127.0.0.1:$PORT/" |
+    awk '$6=="csrftoken" {print $7}')
+member_cookie="sessionid=$session${csrf:+; csrftoken=$csrf}"
 
 declare -A R Q
 while read -r name path; do
     for auth in anon member; do
-        c=""; [[ $auth == member ]] && c=$session
+        c=""; [[ $auth == member ]] && c=$member_cookie
         R[$name.$auth]=$(rate "http://127.0.0.1:$PORT$path" "$c")
         echo "$name $auth $path"
     done
 done <"$work/paths" >"$work/plan"
 thread=$(cat "$work/thread")
-R[reply.member]=$(BENCH_TOKEN=$token wrk -t2 -c8 -d"${DUR}s" --timeout 10s --latency -s tests/benchmarks/reply.lua \
-    "http://127.0.0.1:$PORT/api/v1/threads/$thread/posts/" 2>/dev/null | awk '
-    /Requests\/sec/ {r=$2} / 50%/ {p50=$2} / 99%/ {p99=$2} /Non-2xx/ {bad=$NF}
-    END {printf "%s %s %s %s", r, p50, p99, (bad==""?0:bad)}')
+# Replies through the API with screening: 8 connections, then one at a time (a member's own
+# reply as they wait for it).
+export BENCH_TOKEN=$token BENCH_BODY_SCRIPT=tests/benchmarks/reply.lua
+R[reply.member]=$(rate "http://127.0.0.1:$PORT/api/v1/threads/$thread/posts/" "")
+R[reply_one_at_a_time.member]=$(rate "http://127.0.0.1:$PORT/api/v1/threads/$thread/posts/" "" -t1 -c1)
+unset BENCH_BODY_SCRIPT
 while read -r name auth n status; do Q[$name.$auth]="$n"; done < <(
     awk '{print $1, $2, $3}' "$work/plan" | PYTHONPATH=. "$PY" tests/benchmarks/queries.py "$session" "$token")
 
 ceiling=${R[minimal.anon]%% *}
-printf '%-22s %10s %9s %9s %7s %8s %8s\n' endpoint req/s p50 p99 non2xx queries ratio
-for key in $(awk '{print $1"."$2}' "$work/plan") reply.member; do
-    read -r rps p50 p99 bad <<<"${R[$key]}"
+printf '%-28s %10s %9s %9s %9s %7s %8s %8s\n' endpoint req/s p50 p95 p99 non2xx queries ratio
+for key in $(awk '{print $1"."$2}' "$work/plan") reply.member reply_one_at_a_time.member; do
+    read -r rps p50 p95 p99 bad <<<"${R[$key]}"
     ratio=$(python3 -c "print(f'{float(\"$rps\")/float(\"$ceiling\"):.1%}')")
-    printf '%-22s %10s %9s %9s %7s %8s %8s\n' "$key" "$rps" "$p50" "$p99" "$bad" "${Q[$key]:--}" "$ratio"
+    printf '%-28s %10s %9s %9s %9s %7s %8s %8s\n' "$key" "$rps" "$p50" "$p95" "$p99" "$bad" "${Q[$key]:--}" "$ratio"
 done
