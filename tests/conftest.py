@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
 
 from forum import services
@@ -62,11 +64,31 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_redis_database_per_xdist_worker(worker_id):
+    """With `pytest -n N`, each worker uses a Redis database of its own (the next ones after
+    REDIS_URL's): every test empties the cache, which on a shared database would wipe another
+    worker's throttle counters and page versions in the middle of its test."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    cache = settings.CACHES["default"]
+    location = str(cache.get("LOCATION", ""))
+    if worker_id == "master" or not location.startswith(("redis://", "rediss://")):
+        yield
+        return
+    url = urlsplit(location)
+    database = (int(url.path.strip("/") or 0) + 1 + int(worker_id.removeprefix("gw"))) % 16
+    own = urlunsplit(url._replace(path=f"/{database}"))
+    with override_settings(CACHES={**settings.CACHES, "default": {**cache, "LOCATION": own}}):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Every test starts with an empty cache: throttle and sign-in counters, idempotency keys
     and the page cache's version would otherwise carry over from earlier tests (or, on Redis,
-    from an earlier run). Serial with a shared Redis, per process with local memory."""
+    from an earlier run). One Redis database per xdist worker, per process with local memory."""
     from django.core.cache import cache
 
     cache.clear()
