@@ -17,6 +17,17 @@ profile_context: Registry[Callable[..., dict[str, Any]]] = Registry()
 profile_templates: Registry[str] = Registry()
 
 
+#: ``listener(user=)``: called inside the transaction of a change to what other members see of
+#: a member wherever their name appears (display name, avatar, public profile fields): the
+#: forum lists the member in its sync feed.
+profile_changed: Registry[Callable[..., None]] = Registry()
+
+
+def profile_change_notify(*, user) -> None:
+    for listener in profile_changed:
+        listener(user=user)
+
+
 def profile_extras(*, viewer, member) -> dict[str, Any]:
     extras: dict[str, Any] = {}
     for provider in profile_context:

@@ -31,6 +31,10 @@ class User(AbstractUser):
     avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
     avatar_small = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
     signature = models.CharField(max_length=500, blank=True)
+    # The sync feed's change key of the member's public profile (GET /api/v1/changes/ lists
+    # members whose key is after the client's cursor). Handed out by the forum's change clock
+    # through accounts.hooks.profile_changed; 0 for a profile never changed since it was made.
+    changed = models.BigIntegerField(default=0, db_index=True, editable=False)
     last_seen = models.DateTimeField(null=True, blank=True)
     post_count = models.PositiveIntegerField(default=0)
     # Accounts created by an import hold the original author's name and cannot log in

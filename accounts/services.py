@@ -21,7 +21,7 @@ from knox.models import AuthToken
 from knox.settings import knox_settings
 from PIL import Image, UnidentifiedImageError
 
-from accounts import avatars, names
+from accounts import avatars, hooks, names
 from accounts.models import TokenDevice, User
 from integrations.mail import queue_email
 from integrations.webhooks import emit
@@ -52,6 +52,8 @@ def profile_update(*, user: User, changes: dict[str, Any]) -> User:
         setattr(user, field, value.strip() if isinstance(value, str) else value)
     user.full_clean(exclude=[f.name for f in User._meta.fields if f.name not in changes])
     user.save(update_fields=list(changes))
+    if changes:
+        hooks.profile_change_notify(user=user)
     return user
 
 
@@ -136,6 +138,7 @@ def avatar_set(*, user: User, upload: UploadedFile) -> User:
         )
     user.save(update_fields=list(files))
     _delete_after_commit(user, old)
+    hooks.profile_change_notify(user=user)
     return user
 
 
@@ -151,6 +154,7 @@ def avatar_remove(*, user: User) -> User:
             setattr(user, field, "")
         user.save(update_fields=list(avatars.SIZES))
         _delete_after_commit(user, old)
+        hooks.profile_change_notify(user=user)
     return user
 
 

@@ -42,12 +42,20 @@ class ForumConfig(AppConfig):
         # ...and offers the viewer to block them (or links to one's own lists).
         hooks.profile_context.register(_profile_block)
         hooks.profile_templates.register("forum/_profile_block.html")
+        # A new name or avatar shows on every post of the member: the sync feed lists them.
+        hooks.profile_changed.register(_profile_changed)
 
 
 def _profile_posts(*, viewer, member) -> dict:
     from forum import selectors
 
     return {"posts": selectors.member_recent_posts(viewer=viewer, member=member)}
+
+
+def _profile_changed(*, user) -> None:
+    from forum import changes
+
+    changes.touch(members=[user.pk])
 
 
 def _profile_block(*, viewer, member) -> dict:

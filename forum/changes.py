@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import Subquery
 
+from accounts.models import User
 from forum.models import ChangeClock, Post, Quote, Thread
 
 CLOCK_ID = 1
@@ -40,13 +41,19 @@ def touch(
     posts: Iterable[int] = (),
     quoting: Iterable[int] = (),
     posts_of: Iterable[int] = (),
+    members: Iterable[int] = (),
 ) -> int:
     """Give the threads and posts (ids) a new change key, and the posts that quote any post
     in `quoting` too (their quotes show the quoted post's state), and every post of the
-    threads in `posts_of` (what a reader may do with a post follows its thread's lock).
-    Returns the key."""
+    threads in `posts_of` (what a reader may do with a post follows its thread's lock), and
+    the public profiles of `members` (user ids). Returns the key."""
     threads, posts, quoting, posts_of = list(threads), list(posts), list(quoting), list(posts_of)
+    members = list(members)
     key = _next_key()
+    if members:
+        # One row per member, not one per post they wrote: a client applies the member's new
+        # name and avatar to every post and thread of theirs it keeps.
+        User.objects.filter(pk__in=members).update(changed=key)
     if threads:
         Thread.objects.filter(pk__in=threads).update(changed=key)
     if posts:

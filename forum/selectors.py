@@ -389,10 +389,11 @@ def notification_unread_count(*, user: AnyUser) -> int:
     return notification_list(user=user).filter(read__isnull=True).count()
 
 
-# The sync feed: threads and posts in the order of their change keys (forum.changes). Rows
-# touched by one write share a key, so a position is (key, kind, id), kind 0 for threads and
-# 1 for posts: a total order that a cursor can resume from without skipping or repeating.
-FEED_KINDS = ("thread", "post")
+# The sync feed: threads, posts and members' public profiles in the order of their change keys
+# (forum.changes). Rows touched by one write share a key, so a position is (key, kind, id),
+# kind 0 for threads, 1 for posts and 2 for members: a total order that a cursor can resume
+# from without skipping or repeating.
+FEED_KINDS = ("thread", "post", "member")
 
 
 @dataclass(frozen=True, order=True)
@@ -422,7 +423,7 @@ class FeedPage:
     the last one (or the position asked for, when nothing changed since) and whether more
     changes are waiting."""
 
-    items: list[tuple[str, Thread | Post]]
+    items: list[tuple[str, Thread | Post | User]]
     position: FeedPosition | None
     has_more: bool
 
@@ -438,19 +439,37 @@ def _after(position: FeedPosition | None, kind: int) -> Q:
     return later
 
 
+def feed_members(*, user: AnyUser, thread: int | None = None) -> QuerySet[User]:
+    """The members whose public profile the sync feed lists: those who changed it since they
+    joined (the posts and threads a client fetched first already show the others as they are),
+    and with `thread`, only the authors of its posts that `user` may read."""
+    members = User.objects.filter(changed__gt=0)
+    if thread is not None:
+        authors = Post.objects.filter(policy.readable_posts_q(user), thread_id=thread).values(
+            "author_id"
+        )
+        members = members.filter(pk__in=Subquery(authors))
+    return members
+
+
 def change_feed(
     *,
     threads: QuerySet[Thread],
     posts: QuerySet[Post],
+    members: QuerySet[User],
     after: FeedPosition | None,
     limit: int,
 ) -> FeedPage:
-    """What changed after `after` among `threads` and `posts` (querysets that already carry
-    what their payloads show). Every post is listed, readable or not: a post the viewer may
-    no longer read is listed as its placeholder, the tombstone a client replaces its copy
-    with."""
-    found: list[tuple[FeedPosition, Thread | Post]] = []
-    querysets: tuple[QuerySet[Thread] | QuerySet[Post], ...] = (threads, posts)
+    """What changed after `after` among `threads`, `posts` and `members` (querysets that
+    already carry what their payloads show). Every post is listed, readable or not: a post the
+    viewer may no longer read is listed as its placeholder, the tombstone a client replaces
+    its copy with."""
+    found: list[tuple[FeedPosition, Thread | Post | User]] = []
+    querysets: tuple[QuerySet[Thread] | QuerySet[Post] | QuerySet[User], ...] = (
+        threads,
+        posts,
+        members,
+    )
     for kind, qs in enumerate(querysets):
         for obj in qs.filter(_after(after, kind)).order_by("changed", "pk")[: limit + 1]:
             found.append((FeedPosition(obj.changed, kind, obj.pk), obj))

@@ -36,6 +36,18 @@ class UserSummarySerializer(serializers.Serializer):
         return self._url(user.avatar_small)
 
 
+class MemberChangeSerializer(UserSummarySerializer):
+    """A member as the sync feed lists them after a change of their public profile: the
+    summary that posts and threads embed as `author` (replace every cached copy with the same
+    `username`) and the profile's public fields."""
+
+    bio = serializers.CharField(read_only=True)
+    location = serializers.CharField(read_only=True)
+    # Plain text: "" when unset, which is not a URI.
+    website = serializers.CharField(read_only=True)
+    signature = serializers.CharField(read_only=True)
+
+
 class LoginSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False)

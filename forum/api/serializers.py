@@ -8,7 +8,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.api.serializers import UserSummarySerializer
+from accounts.api.serializers import MemberChangeSerializer, UserSummarySerializer
 from forum import hooks, policy, quotes, selectors
 from forum.markup import plain_excerpt
 from forum.models import (
@@ -591,13 +591,19 @@ class ChangeFeedQuerySerializer(serializers.Serializer):
 
 
 class ChangeSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["thread", "post"])
+    kind = serializers.ChoiceField(choices=["thread", "post", "member"])
     id = serializers.IntegerField()
     thread = ThreadSerializer(allow_null=True, help_text="The thread now, when kind is thread.")
     post = PostSerializer(
         allow_null=True,
         help_text="The post now, when kind is post: a placeholder (tombstone) when the viewer "
         "may no longer read it.",
+    )
+    member = MemberChangeSerializer(
+        allow_null=True,
+        help_text="The member now, when kind is member (their display name, avatar or public "
+        "profile changed): replace the `author` of every cached post and thread with this "
+        "`username` by these summary fields.",
     )
 
 

@@ -533,10 +533,12 @@ class NotificationMarkReadView(APIView):
 @extend_schema(
     summary="What changed since the last sync",
     description=(
-        "Threads and posts in the order of their last change: new posts, edits, deletions, "
-        "hides, restores, renames, moves, locks, pins and notices added or removed. Each "
-        "entry is the object as the viewer sees it now; a post the viewer may no longer read "
-        "comes as its placeholder. Store `next_cursor` and pass it as `after`: no change is "
+        "Threads, posts and members in the order of their last change: new posts, edits, "
+        "deletions, hides, restores, renames, moves, locks, pins, notices added or removed, "
+        "and members' new display names, avatars and public profile fields. Each entry is the "
+        "object as the viewer sees it now; a post the viewer may no longer read comes as its "
+        "placeholder. A member entry replaces the `author` of every cached post and thread "
+        "with that `username`. Store `next_cursor` and pass it as `after`: no change is "
         "ever missed, since change keys become visible in commit order."
     ),
     parameters=[serializers.ChangeFeedQuerySerializer],
@@ -549,12 +551,14 @@ class ChangeFeedView(ConditionalGetMixin, APIView):
         query.is_valid(raise_exception=True)
         threads = thread_queryset(request.user)
         posts = selectors.post_queryset(request.user)
-        if "thread" in query.validated_data:
-            threads = threads.filter(pk=query.validated_data["thread"])
-            posts = posts.filter(thread_id=query.validated_data["thread"])
+        thread = query.validated_data.get("thread")
+        if thread is not None:
+            threads = threads.filter(pk=thread)
+            posts = posts.filter(thread_id=thread)
         page = selectors.change_feed(
             threads=threads,
             posts=posts,
+            members=selectors.feed_members(user=request.user, thread=thread),
             after=query.validated_data.get("after"),
             limit=query.validated_data["page_size"],
         )
@@ -570,6 +574,9 @@ class ChangeFeedView(ConditionalGetMixin, APIView):
                     else None,
                     "post": serializers.PostSerializer(obj, context=context).data
                     if kind == "post"
+                    else None,
+                    "member": serializers.MemberChangeSerializer(obj, context=context).data
+                    if kind == "member"
                     else None,
                 }
             )

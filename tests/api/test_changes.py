@@ -14,12 +14,14 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 from rest_framework.test import APIClient
 
+from accounts import services as account_services
 from forum import services
 from forum.models import Post
 from forum.quotes import quote_markup
 from moderation import services as moderation_services
 from moderation.models import Notice
 from tests.api.conftest import bearer, error_of
+from tests.api.test_profiles import image_file
 from tests.factories import CategoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +98,57 @@ def test_every_write_a_reader_sees_is_in_the_feed(write, as_member, member, mode
     assert sorted(kinds_and_ids(feed(as_member, cursor))) == expected
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda m: account_services.profile_update(user=m, changes={"display_name": "Coach M"}),
+        lambda m: account_services.profile_update(user=m, changes={"bio": "Runs at dawn"}),
+        lambda m: account_services.avatar_set(user=m, upload=image_file()),
+    ],
+    ids=["display_name", "bio", "avatar"],
+)
+def test_a_profile_change_lists_the_member_once_not_each_post(
+    change, as_other, member, make_thread
+):
+    make_thread(member, replies=3)
+    cursor = feed(as_other)["next_cursor"]
+    change(member)
+    body = feed(as_other, cursor)
+    assert kinds_and_ids(body) == [("member", member.pk)]
+    item = body["results"][0]
+    assert item["post"] is None and item["thread"] is None
+    fresh = as_other.get(f"/api/v1/users/{member.username}/").json()
+    for field in ("username", "display_name", "avatar", "bio", "location", "website"):
+        assert item["member"][field] == fresh[field]
+    # The summary embedded as `author` is a part of the member entry, field for field.
+    post = as_other.get(f"/api/v1/posts/{member.posts.first().pk}/").json()
+    assert {k: item["member"][k] for k in post["author"]} == post["author"]
+    assert feed(as_other, body["next_cursor"])["results"] == []
+
+
+def test_removing_an_avatar_lists_the_member_and_removing_none_does_not(as_other, member):
+    cursor = feed(as_other)["next_cursor"]
+    account_services.avatar_remove(user=member)
+    assert feed(as_other, cursor)["results"] == []
+    account_services.avatar_set(user=member, upload=image_file())
+    cursor = feed(as_other)["next_cursor"]
+    account_services.avatar_remove(user=member)
+    body = feed(as_other, cursor)
+    assert kinds_and_ids(body) == [("member", member.pk)]
+    assert body["results"][0]["member"]["avatar"] is None
+
+
+def test_the_thread_filter_lists_only_members_who_wrote_there(
+    as_other, member, other_member, make_thread
+):
+    first, second = make_thread(member), make_thread(other_member)
+    account_services.profile_update(user=member, changes={"display_name": "Only in first"})
+    account_services.profile_update(user=other_member, changes={"display_name": "Second"})
+    members = lambda t: [i for k, i in kinds_and_ids(feed(as_other, thread=t.pk)) if k == "member"]  # noqa: E731
+    assert members(first) == [member.pk]
+    assert members(second) == [other_member.pk]
+
+
 def test_a_hidden_post_comes_as_a_tombstone(as_member, member, moderator, thread):
     post = services.post_reply(author=member, thread=thread, body="Soon hidden")
     cursor = feed(as_member)["next_cursor"]
@@ -146,7 +199,7 @@ def test_the_thread_filter_keeps_to_one_thread(as_member, member, make_thread):
     ("params", "field"),
     [
         ({"after": "abc"}, "after"),
-        ({"after": "1.2.3"}, "after"),
+        ({"after": "1.3.3"}, "after"),
         ({"after": ""}, "after"),
         ({"page_size": "null"}, "page_size"),
         ({"page_size": "0"}, "page_size"),
@@ -192,9 +245,19 @@ class App:
             body = feed(self.api, self.cursor, page_size=page_size)
             for item in body["results"]:
                 self.copy[(item["kind"], item["id"])] = item[item["kind"]]
+                if item["kind"] == "member":
+                    self.apply_member(item["member"])
             self.cursor = body["next_cursor"]
             if not body["has_more"]:
                 return
+
+    def apply_member(self, member):
+        # What the README tells an app to do: every cached author with this username takes
+        # the member's summary fields.
+        for payload in self.copy.values():
+            author = payload.get("author") if payload else None
+            if author and author["username"] == member["username"]:
+                payload["author"] = {field: member[field] for field in author}
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -210,9 +273,10 @@ class SyncMachine(RuleBasedStateMachine):
         self.apps = [App(bearer(UserFactory())), App(APIClient()), App(bearer(self.moderator))]
         self.threads = []
         self.posts = []
+        self.thread(0, 0)
+        self.thread(1, 1)
         for app in self.apps:
             app.sync()  # the app's first sync: everything there already is
-        self.thread(0, 0)
 
     def _post(self, i):
         return Post.objects.get(pk=self.posts[i % len(self.posts)])
@@ -289,6 +353,14 @@ class SyncMachine(RuleBasedStateMachine):
             for notice in Notice.objects.filter(post=post, removed__isnull=True):
                 moderation_services.notice_remove(moderator=self.moderator, notice=notice)
 
+    @rule(writer=st.integers(0, 1), field=st.sampled_from(["display_name", "bio", "avatar"]))
+    def profile(self, writer, field):
+        user = self.writers[writer]
+        if field == "avatar":
+            account_services.avatar_set(user=user, upload=image_file())
+        else:
+            account_services.profile_update(user=user, changes={field: f"Name {next(_bodies)}"})
+
     @rule(app=st.integers(0, 2), page_size=st.integers(1, 5))
     def app_syncs(self, app, page_size):
         self.apps[app].sync(page_size)
@@ -303,6 +375,13 @@ class SyncMachine(RuleBasedStateMachine):
                 posts = app.api.get(f"/api/v1/threads/{pk}/posts/", {"page_size": 100}).json()
                 for post in posts["results"]:
                     assert app.copy[("post", post["id"])] == post
+            for writer in self.writers:
+                if ("member", writer.pk) not in app.copy:
+                    continue
+                profile = app.api.get(f"/api/v1/users/{writer.username}/").json()
+                copy = app.copy[("member", writer.pk)]
+                for field in ("display_name", "avatar", "bio", "location", "website"):
+                    assert copy[field] == profile[field]
 
 
 def test_replaying_the_feed_gives_what_a_fresh_read_gives():
