@@ -11,6 +11,7 @@ class ForumConfig(AppConfig):
 
         from accounts import hooks
         from forum import pagecache
+        from forum.api import schema  # noqa: F401  (registers the schema of a post)
         from forum.models import (
             Block,
             Bookmark,

@@ -249,6 +249,13 @@ class ReactionCountSerializer(serializers.Serializer):
     reacted = serializers.BooleanField(help_text="The viewer reacted so.")
 
 
+VIEW_HELP = (
+    "`readable`: the post with its author, text and time; `placeholder`: a post the viewer may "
+    "not read (hidden, deleted), which keeps its place and shows only its number and state. "
+    "Not `state`: moderators read hidden and deleted posts."
+)
+
+
 class PostSerializer(serializers.Serializer):
     """A post as one viewer may see it.
 
@@ -256,12 +263,15 @@ class PostSerializer(serializers.Serializer):
     the thread as a placeholder: id, thread, number and state, every other field null. The
     Markdown source (`body`) goes only to viewers who may edit the post: it holds quoted text
     verbatim, while `html` and `quotes` are checked against the quoted posts at render time.
+    The schema describes the two as `ReadablePost` and `PlaceholderPost`, told apart by
+    `view` (forum.api.schema).
     """
 
     id = serializers.IntegerField()
     thread = serializers.IntegerField(source="thread_id")
     number = serializers.IntegerField()
     state = serializers.ChoiceField(choices=Post.State.choices)
+    view: serializers.Field = serializers.CharField(help_text=VIEW_HELP)
     is_placeholder = serializers.BooleanField()
     author = UserSummarySerializer(allow_null=True)
     body = serializers.CharField(allow_null=True)
@@ -290,6 +300,7 @@ class PostSerializer(serializers.Serializer):
             "thread": post.thread_id,
             "number": post.number,
             "state": post.state,
+            "view": "placeholder" if caps.is_placeholder else "readable",
             "is_placeholder": caps.is_placeholder,
             "author": None,
             "body": None,
@@ -345,6 +356,41 @@ class PostSerializer(serializers.Serializer):
             }
         )
         return data
+
+
+# The two shapes of a post, for the schema only (PostSerializer writes both): a readable post's
+# author, text and time are never null, a placeholder's are (and the schema leaves them out).
+
+
+class ReadablePostSerializer(PostSerializer):
+    view = serializers.ChoiceField(choices=["readable"], help_text=VIEW_HELP)
+    author = UserSummarySerializer()
+    body = serializers.CharField(
+        allow_null=True, help_text="The Markdown source: only for those who may edit the post."
+    )
+    html = serializers.CharField()
+    created = serializers.DateTimeField()
+    edit_count = serializers.IntegerField()
+    quotes = QuoteStateSerializer(many=True)
+    notices = PostNoticeSerializer(many=True)
+    reactions = ReactionCountSerializer(many=True, help_text="Every reaction kind, with its count.")
+    author_blocked = serializers.BooleanField(
+        help_text="The viewer blocked the author: show the post collapsed."
+    )
+
+
+class PlaceholderPostSerializer(serializers.Serializer):
+    """A post the viewer may not read. Its other fields (author, body, html, created, edited,
+    edit_count, quotes, notices, reactions, author_blocked) are present and null."""
+
+    id = serializers.IntegerField()
+    thread = serializers.IntegerField()
+    number = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=Post.State.choices)
+    view = serializers.ChoiceField(choices=["placeholder"], help_text=VIEW_HELP)
+    is_placeholder = serializers.BooleanField()
+    permissions = PostPermissionsSerializer()
+    changed = serializers.IntegerField(help_text=CHANGED_HELP)
 
 
 class PostPositionQuerySerializer(serializers.Serializer):

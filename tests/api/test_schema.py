@@ -54,3 +54,80 @@ def test_every_get_declares_etag_and_if_none_match(spec):
         assert "If-None-Match" in names, path
         assert "ETag" in operation["responses"]["200"]["headers"], path
         assert "304" in operation["responses"], path
+
+
+# --- a post is one of two shapes ------------------------------------------------------------
+
+
+def _json_schema(node):
+    """OpenAPI 3.0's `nullable` as JSON Schema, so jsonschema can validate answers."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {
+        k: _json_schema(v) for k, v in node.items() if k not in ("nullable", "discriminator")
+    }
+    if node.get("nullable"):
+        return {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+def _validator(schema, component):
+    from jsonschema import Draft7Validator
+
+    root = {
+        "components": _json_schema(schema["components"]),
+        "$ref": f"#/components/schemas/{component}",
+    }
+    return Draft7Validator(root)
+
+
+def test_a_post_is_a_readable_post_or_a_placeholder_told_apart_by_view(spec):
+    schema, _ = spec
+    components = schema["components"]["schemas"]
+    assert components["Post"]["oneOf"] == [
+        {"$ref": "#/components/schemas/ReadablePost"},
+        {"$ref": "#/components/schemas/PlaceholderPost"},
+    ]
+    assert components["Post"]["discriminator"]["propertyName"] == "view"
+    readable = components["ReadablePost"]
+    for field in ("author", "html", "created", "quotes", "reactions"):
+        assert field in readable["required"]
+        assert not readable["properties"][field].get("nullable"), field
+    # What a placeholder may not show is not in its schema at all.
+    placeholder = components["PlaceholderPost"]["properties"]
+    assert {"id", "number", "state", "view"} <= set(placeholder)
+    assert not {"author", "html", "body", "created"} & set(placeholder)
+
+
+def test_real_answers_validate_against_their_branch_only(
+    spec, as_member, as_moderator, member, moderator, thread
+):
+    from forum import services
+
+    schema, _ = spec
+    hidden = services.post_reply(author=member, thread=thread, body="Soon hidden")
+    services.post_hide(actor=moderator, post=hidden)
+    url = f"/api/v1/threads/{thread.pk}/posts/"
+    placeholder = as_member.get(url).json()["results"][1]
+    as_moderator_sees = as_moderator.get(url).json()["results"][1]
+    assert placeholder["view"] == "placeholder" and placeholder["author"] is None
+    assert as_moderator_sees["view"] == "readable" and as_moderator_sees["state"] == "hidden"
+
+    post, readable_branch, placeholder_branch = (
+        _validator(schema, name) for name in ("Post", "ReadablePost", "PlaceholderPost")
+    )
+    post.validate(placeholder)
+    placeholder_branch.validate(placeholder)
+    assert not readable_branch.is_valid(placeholder)
+    post.validate(as_moderator_sees)
+    readable_branch.validate(as_moderator_sees)
+    assert not placeholder_branch.is_valid(as_moderator_sees)
+    # The sync feed's tombstone is the same placeholder.
+    tombstones = [
+        item["post"]
+        for item in as_member.get("/api/v1/changes/").json()["results"]
+        if item["kind"] == "post" and item["id"] == hidden.pk
+    ]
+    assert tombstones == [placeholder]
