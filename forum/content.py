@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import User
@@ -59,18 +60,40 @@ def callout_cap(author: User) -> int:
     return _setting("CALLOUT_CAP", 10)
 
 
-def _sources(analysis: Analysis) -> dict[int, Post]:
+def _set_prefetched_quotes(post: Post, rows: list[Quote]) -> None:
+    """Give `post` its quotes as prefetch_related("quotes") would (post.quotes.all() reads
+    them without a query)."""
+    cached = Quote.objects.filter(post=post) if post.pk else Quote.objects.none()
+    cached._result_cache = rows
+    cached._prefetch_done = True  # type: ignore[attr-defined]
+    post._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        **getattr(post, "_prefetched_objects_cache", {}),
+        "quotes": cached,
+    }
+
+
+def _sources(analysis: Analysis, author: User) -> dict[int, Post]:
+    """The quoted posts, each with `blocks_author`: whether its author blocked `author`."""
     ids = {q.post_id for q in analysis.quotes if q.post_id is not None}
     if not ids:
         return {}
     # The sources' own quotes too: an excerpt is checked against the text the quoting author
     # may read of the source (forum.quotes.readable_source), not its raw source.
-    return {
+    blocks = Block.objects.filter(user_id=OuterRef("author_id"), blocked_id=author.pk)
+    sources: dict[int, Post] = {
         p.pk: p
         for p in Post.objects.filter(pk__in=ids)
         .select_related("author", "thread")
-        .prefetch_related("quotes__source")
+        .annotate(blocks_author=Exists(blocks))
     }
+    # Only a source whose text can hold a quote has Quote rows (readable_source reads none of
+    # the others): the common source, plain text, costs no query for its quotes.
+    may_quote = [p for p in sources.values() if "[" in p.source]
+    for p in sources.values():
+        if "[" not in p.source:
+            _set_prefetched_quotes(p, [])
+    prefetch_related_objects(may_quote, "quotes__source")
+    return sources
 
 
 def _quotes_of_author(quote, sources: dict[int, Post], author: User) -> Post | None:
@@ -115,8 +138,13 @@ def _refuse_quotes_of_blockers(analysis: Analysis, author: User, sources: dict[i
     }
     if not quoted:
         return
-    blockers = Block.objects.filter(user_id__in=list(quoted), blocked_id=author.pk)
-    names = sorted(quoted[uid].username for uid in blockers.values_list("user_id", flat=True))
+    # Read with the sources (_sources), so refusing costs no query of its own.
+    blockers = {
+        source.author_id
+        for source in sources.values()
+        if source.author_id in quoted and getattr(source, "blocks_author", False)
+    }
+    names = sorted(quoted[uid].username for uid in blockers)
     if names:
         raise ValidationError(
             {"body": [f"{', '.join(names)} blocked you: you cannot quote them."]},
@@ -156,7 +184,7 @@ def prepare_post_content(
     members = resolve_mentions(
         [*analysis.own_mentions[:MAX_MENTION_CANDIDATES], *rendered], limit=None
     )
-    sources = _sources(analysis)
+    sources = _sources(analysis, author)
     _refuse_quotes_of_blockers(analysis, author, sources)
     kinds = _callouts(analysis, author, sources, members)
     before = set(earlier or ())
@@ -218,6 +246,9 @@ def _sync_quotes(
             )
         )
     Quote.objects.bulk_create(rows)
+    # What post_queryset prefetches, so the write's answer need not read it back
+    # (selectors.post_as_written); the sources carry their author and thread (_sources).
+    _set_prefetched_quotes(post, sorted(rows, key=lambda row: row.position))
 
 
 def is_replaying_history() -> bool:
@@ -228,16 +259,12 @@ def post_content_sync(*, post: Post, created: bool, content: PreparedContent) ->
     """Keep the derived data of a post in step with its text (prepared by
     prepare_post_content). Runs in the writer's transaction.
 
-    On creation the author watches the thread (unless they muted it: an existing row is kept).
-    Notifying others is left to `post_notify`, which a worker runs after the commit: a reply in
-    a thread with thousands of followers must not hold the thread's lock while their rows are
-    written.
+    (The author's subscription to the thread on creation is written with their read position,
+    forum.services._create_post.) Notifying others is left to `post_notify`, which a worker
+    runs after the commit: a reply in a thread with thousands of followers must not hold the
+    thread's lock while their rows are written.
     """
     _sync_quotes(post=post, analysis=content.analysis, sources=content.sources, created=created)
-    if created:
-        Subscription.objects.bulk_create(
-            [Subscription(user_id=post.author_id, thread_id=post.thread_id)], ignore_conflicts=True
-        )
 
 
 # Rows per INSERT when notifying a thread's followers.
@@ -249,7 +276,10 @@ def post_recipients(*, post: Post, created: bool) -> dict[int, str]:
     mentions and, for a reply, everyone following the thread; never its author."""
     analysis = analyse(post.source)
     kinds = _callouts(
-        analysis, post.author, _sources(analysis), resolve_mentions(analysis.own_mentions)
+        analysis,
+        post.author,
+        _sources(analysis, post.author),
+        resolve_mentions(analysis.own_mentions),
     )
     if kinds:
         # A member who muted the thread hears nothing of it, not even a quote or a mention.

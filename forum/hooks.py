@@ -35,8 +35,9 @@ class PostScreener(Protocol):
         """The pure work (a classifier, say), before any lock. ``post`` is the post as it will
         read: unsaved for a new one, ``number`` None for a reply (numbered under the lock)."""
 
-    def apply(self, *, post, prepared: Any) -> None:
-        """In the write's transaction, with the saved post: write what ``prepared`` says."""
+    def apply(self, *, post, prepared: Any, created: bool) -> None:
+        """In the write's transaction, with the saved post: write what ``prepared`` says.
+        ``created``: the post was inserted by this write, so nothing of it exists yet."""
 
 
 post_screeners: Registry[PostScreener] = Registry()
@@ -82,9 +83,9 @@ def prepare_screening(*, post) -> Screening:
     return [(screener, screener.prepare(post=post)) for screener in post_screeners]
 
 
-def apply_screening(*, post, screening: Screening) -> None:
+def apply_screening(*, post, screening: Screening, created: bool) -> None:
     for screener, prepared in screening:
-        screener.apply(post=post, prepared=prepared)
+        screener.apply(post=post, prepared=prepared, created=created)
 
 
 def screen_thread_title(*, thread) -> None:

@@ -199,6 +199,28 @@ def post_queryset(user: AnyUser | None = None) -> QuerySet[Post]:
     )
 
 
+def post_as_written(user: User, post: Post) -> Post | None:
+    """The post its author just wrote (services.post_reply's), carrying what post_queryset
+    gives a post, without reading it back: nobody has reacted to it, bookmarked it or quoted
+    it yet, its author is the viewer, and the write left its quotes (with their sources) and
+    every hook's prefetched rows on it. None when a prefetch is missing (a hook the write
+    does not fill): then read it with post_queryset."""
+    cache = getattr(post, "_prefetched_objects_cache", {})
+    for prefetch in hooks.post_prefetches:
+        attr = prefetch().to_attr or prefetch().prefetch_to
+        if not hasattr(post, attr) and attr not in cache:
+            return None
+    if "quotes" not in cache or post.author_id != user.pk:
+        return None
+    for kind in Reaction.Kind.values:
+        setattr(post, f"reacted_{kind}", False)
+    post.bookmarked = False  # type: ignore[attr-defined]
+    # Nobody blocks themselves (services.member_block refuses it).
+    post.author_blocked = False  # type: ignore[attr-defined]
+    post.author_blocks_viewer = False  # type: ignore[attr-defined]
+    return post
+
+
 @dataclass(frozen=True)
 class ReactionCount:
     kind: str

@@ -13,7 +13,7 @@ from types import EllipsisType
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
@@ -110,6 +110,100 @@ def _lock_thread(thread: Thread) -> Thread:
     return Thread.objects.select_for_update().get(pk=thread.pk)
 
 
+def _thread_columns() -> tuple[list[str], str]:
+    fields = Thread._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    return [f.attname for f in fields], columns
+
+
+def _lock_thread_for_post(thread: Thread, *, author: User, now) -> Thread:
+    """Lock the thread's row and count a new post in it, in one statement: the post's number
+    is handed out by the same UPDATE that takes the lock (UPDATE ... RETURNING), rather than a
+    SELECT FOR UPDATE and a later UPDATE. The rest of what a new post moves besides the post
+    follows: the author's count (which takes their row lock, see _count_author_post) and
+    their read position and subscription (_read_and_watch). On PostgreSQL all of it is the
+    same statement, data-modifying WITH queries that update the thread first: the lock order
+    of every post write, thread then author. The caller checks the policy on the returned
+    row and raises if it refuses, which rolls all of it back."""
+    table = connection.ops.quote_name(Thread._meta.db_table)
+    attnames, columns = _thread_columns()
+    update = (
+        f"UPDATE {table} SET post_count = post_count + 1, last_number = last_number + 1, "  # noqa: S608
+        "last_activity = CASE WHEN last_activity > %s THEN last_activity ELSE %s END "
+        f"WHERE id = %s RETURNING {columns}"
+    )
+    params: list = [now, now, thread.pk]
+    together = connection.vendor == "postgresql"
+    if together:
+        users, (count, user_id) = _names(User, "post_count", "id")
+        markers, (m_user, m_thread, m_number, m_updated) = _names(
+            ReadMarker, "user", "thread", "last_read_number", "updated"
+        )
+        watches, (s_user, s_thread, s_level, s_created) = _names(
+            Subscription, "user", "thread", "level", "created"
+        )
+        update = (
+            f"WITH locked AS ({update}), "  # noqa: S608
+            f"counted AS (UPDATE {users} SET {count} = {count} + 1 "
+            f"WHERE {user_id} = %s AND EXISTS (SELECT 1 FROM locked) RETURNING 1), "
+            f"marker AS (INSERT INTO {markers} ({m_user}, {m_thread}, {m_number}, {m_updated}) "
+            "SELECT %s, id, last_number, %s FROM locked "
+            f"ON CONFLICT ({m_user}, {m_thread}) DO UPDATE SET "
+            f"{m_number} = EXCLUDED.{m_number}, {m_updated} = EXCLUDED.{m_updated} RETURNING 1), "
+            f"watch AS (INSERT INTO {watches} ({s_user}, {s_thread}, {s_level}, {s_created}) "
+            "SELECT %s, id, %s, %s FROM locked ON CONFLICT DO NOTHING RETURNING 1) "
+            "SELECT * FROM locked"
+        )
+        params += [author.pk, author.pk, now, author.pk, Subscription.Level.WATCHING, now]
+    with connection.cursor() as cursor:
+        cursor.execute(update, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise Thread.DoesNotExist("The thread no longer exists.")
+    # What the ORM's compiler does to a row it reads (SQLite's datetimes and booleans).
+    values = list(row)
+    for i, field in enumerate(Thread._meta.concrete_fields):
+        col = field.get_col(Thread._meta.db_table)
+        for convert in [
+            *connection.ops.get_db_converters(col),
+            *field.get_db_converters(connection),
+        ]:
+            values[i] = convert(values[i], col, connection)
+    locked = Thread.from_db(connection.alias, attnames, values)
+    if not together:
+        _count_author_post(author)
+        _read_and_watch(author=author, thread=locked, number=locked.last_number, now=now)
+    return locked
+
+
+def _count_author_post(author: User) -> None:
+    """Count the author's new post, which also takes their row lock for the rest of the
+    transaction (see _lock_author): the double-submit check that follows sees every copy."""
+    User.objects.filter(pk=author.pk).update(post_count=F("post_count") + 1)
+
+
+def _names(model, *fields: str) -> tuple[str, list[str]]:
+    quote = connection.ops.quote_name
+    return quote(model._meta.db_table), [quote(model._meta.get_field(f).column) for f in fields]
+
+
+def _read_and_watch(*, author: User, thread: Thread, number: int, now) -> None:
+    """The author of a new post has read the thread up to it and watches the thread.
+
+    A member's own post never makes the thread unread for them. It is the thread's last post
+    (the thread is locked), so the read position moves to it in one upsert. Posting in a
+    thread watches it, unless the member muted it: an existing row is kept."""
+    ReadMarker.objects.bulk_create(
+        [ReadMarker(user=author, thread=thread, last_read_number=number, updated=now)],
+        update_conflicts=True,
+        unique_fields=["user", "thread"],
+        update_fields=["last_read_number", "updated"],
+    )
+    Subscription.objects.bulk_create(
+        [Subscription(user_id=author.pk, thread_id=thread.pk)], ignore_conflicts=True
+    )
+
+
 def _after_post_write(
     *, post: Post, created: bool, content: PreparedContent, screening: hooks.Screening
 ) -> None:
@@ -120,7 +214,7 @@ def _after_post_write(
     this only writes. Notifying others is queued for after the commit.
     """
     post_content_sync(post=post, created=created, content=content)
-    hooks.apply_screening(post=post, screening=screening)
+    hooks.apply_screening(post=post, screening=screening, created=created)
     search.post_changed(post=post)
     if not is_replaying_history():
         # Notifications (and their push) are written by a worker once this commits.
@@ -173,10 +267,13 @@ def _create_post(
     content: PreparedContent,
     screening: hooks.Screening,
     created=None,
+    counted: bool = False,
 ) -> Post:
-    """Add a post to a thread whose row the caller holds locked."""
+    """Add a post to a thread whose row the caller holds locked. `counted`: the caller's lock
+    already numbered the post, counted it in the thread and the author, and moved the
+    author's read position and subscription (_lock_thread_for_post); otherwise this does."""
     now = created or timezone.now()
-    number = thread.last_number + 1
+    number = thread.last_number if counted else thread.last_number + 1
     post = Post(
         thread=thread,
         number=number,
@@ -190,23 +287,17 @@ def _create_post(
     # before the INSERT would cost a query per constraint on every post.
     post.full_clean(exclude=["thread", "author"], validate_unique=False, validate_constraints=False)
     post.save()
-    thread.last_number = number
-    thread.post_count = F("post_count") + 1
-    thread.last_activity = max(thread.last_activity, now) if thread.pk else now
-    thread.save(update_fields=["last_number", "post_count", "last_activity"])
-    thread.refresh_from_db(fields=["post_count"])
-    User.objects.filter(pk=author.pk).update(post_count=F("post_count") + 1)
-    # A member's own post never makes the thread unread for them. It is the thread's last
-    # post (the thread is locked), so the read position moves to it in one upsert.
-    ReadMarker.objects.bulk_create(
-        [ReadMarker(user=author, thread=thread, last_read_number=number, updated=now)],
-        update_conflicts=True,
-        unique_fields=["user", "thread"],
-        update_fields=["last_read_number", "updated"],
-    )
-    pagecache.readers_changed([author.pk])  # bulk_create sends no signal
+    if not counted:
+        thread.last_number = number
+        thread.post_count = F("post_count") + 1
+        thread.last_activity = max(thread.last_activity, now) if thread.pk else now
+        thread.save(update_fields=["last_number", "post_count", "last_activity"])
+        thread.refresh_from_db(fields=["post_count"])
+        _count_author_post(author)
+        _read_and_watch(author=author, thread=thread, number=number, now=now)
+    pagecache.readers_changed([author.pk])  # the read position moved without a signal
     _after_post_write(post=post, created=True, content=content, screening=screening)
-    changes.touch(threads=[thread.pk], posts=[post.pk])
+    post.changed = thread.changed = changes.touch(threads=[thread.pk], posts=[post.pk])
     return post
 
 
@@ -272,12 +363,23 @@ def post_reply(*, author: User, thread: Thread, body: str) -> Post:
     body = clean_body(body)
     # Pure work first, with no lock held: parsing, quotes, mentions, rendering, screening.
     content, screening = _prepare(thread=thread, author=author, body=body, number=None)
-    # Lock, then check: the thread may have been locked since the caller loaded it.
-    thread = _lock_thread(thread)
+    now = timezone.now()
+    # Lock (numbering the post in the same statement), then check: the thread may have been
+    # locked since the caller loaded it. A refusal raises, which rolls the count back.
+    thread = _lock_thread_for_post(thread, author=author, now=now)
     policy.check_reply(author, thread)
-    _lock_author(author)
+    author.post_count += 1  # as the lock counted it, for whoever shows the author next
     refuse_repeat(author=author, body=body)
-    post = _create_post(thread=thread, author=author, content=content, screening=screening)
+    post = _create_post(
+        thread=thread,
+        author=author,
+        content=content,
+        screening=screening,
+        # The later of now and the thread's latest post (the UPDATE's GREATEST): a reply
+        # that waited for the lock is never dated before the post numbered ahead of it.
+        created=thread.last_activity,
+        counted=True,
+    )
     events.post_created(post)
     return post
 

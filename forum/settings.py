@@ -335,7 +335,7 @@ REST_FRAMEWORK = {
     # No OPTIONS metadata: apps read the OpenAPI schema instead.
     "DEFAULT_METADATA_CLASS": "core.api.metadata.AllowedMethodsMetadata",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "accounts.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],

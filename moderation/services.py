@@ -177,14 +177,20 @@ def _apply_detection(
     category_settings: CategorySettings | None,
     rescan: bool = False,
     action: str = "screen",
+    fresh: bool = False,
 ) -> Review:
     """Bring a post's review and detector notice in line with a detection. Caller holds a
     transaction. With ``rescan`` (a new model over old posts, not a new text), posts a moderator
-    decided are left exactly as they are."""
-    review, _ = Review.objects.select_for_update().get_or_create(post=post)
-    if rescan and review.status in DECIDED:
-        return review
-    live = _live_notice(post)
+    decided are left exactly as they are. ``fresh``: the post was inserted in this
+    transaction, so it has no review, notice or report yet: the review is inserted as it
+    ends up, with nothing read first."""
+    if fresh:
+        review, live = Review(post=post), None
+    else:
+        review, _ = Review.objects.select_for_update().get_or_create(post=post)
+        if rescan and review.status in DECIDED:
+            return review
+        live = _live_notice(post)
     before = {"review": snapshot(review), "notice": snapshot(live)}
     flagged, notices_on = _effective_flag(detection, category_settings)
     # A post the detector could not read (a language it does not know), or scored just below
@@ -217,7 +223,7 @@ def _apply_detection(
             review.status = Review.Status.PENDING
             review.decided_by = None
             review.decided = None
-    elif flagged or undecided or _has_open_reports(post):
+    elif flagged or undecided or (not fresh and _has_open_reports(post)):
         # Members' open reports keep a post in the queue whatever the detector thinks.
         review.status = Review.Status.PENDING
     else:
@@ -260,6 +266,10 @@ def _apply_detection(
         live.removed = timezone.now()
         live.save(update_fields=["removed"])
 
+    if fresh:
+        # What the write's answer shows with the new post (the API's notices), so that it need
+        # not read them back: the attribute moderation.selectors.live_notices reads.
+        post.live_notices = [live] if live is not None else []  # type: ignore[attr-defined]
     after = {"review": snapshot(review), "notice": snapshot(live)}
     changed = (
         before["review"].get("status") != after["review"]["status"]
@@ -306,14 +316,21 @@ def detect(post: Post):
 
 
 class PostScreener:
-    """The forum's post screener (forum.hooks.post_screeners): the detector runs before the
-    write locks the thread, its verdict is written in the write's transaction."""
+    """The forum's post screener (forum.hooks.post_screeners): the detector runs, and the
+    category's settings are read, before the write locks the thread; the verdict is written
+    in the write's transaction (no savepoint of its own: the write's transaction is one)."""
 
     def prepare(self, *, post: Post):
-        return detect(post)
+        # post.thread is the caller's (a new thread has no id yet): its category says which
+        # settings apply, read once per write.
+        settings_row = CategorySettings.objects.filter(category_id=post.thread.category_id).first()
+        return detect(post), settings_row
 
-    def apply(self, *, post: Post, prepared) -> None:
-        post_screen(post=post, detection=prepared)
+    def apply(self, *, post: Post, prepared, created: bool) -> None:
+        detection, category_settings = prepared
+        _apply_detection(
+            post=post, detection=detection, category_settings=category_settings, fresh=created
+        )
 
 
 # One instance, so registering it twice (ready() in tests) screens once.

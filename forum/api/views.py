@@ -318,7 +318,13 @@ class ThreadPostsView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListC
         post = services.post_reply(
             author=request.user, thread=thread, body=data.validated_data["body"]
         )
-        return post_response(request, post, code=status.HTTP_201_CREATED)
+        written = selectors.post_as_written(request.user, post)
+        if written is None:
+            return post_response(request, post, code=status.HTTP_201_CREATED)
+        return Response(
+            serializers.PostSerializer(written, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 def get_readable_post(request, pk: int) -> Post:

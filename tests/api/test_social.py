@@ -184,10 +184,10 @@ def test_the_lists_run_a_fixed_number_of_queries(
         services.thread_subscribe(user=member, thread=thread)
     api = bearer(member)
     api.get("/api/v1/me/")
-    # The token with its user, the token's devices (knox), the moderator check of what the
-    # viewer may read, then the page: bookmarks with their threads, posts and authors.
-    with django_assert_num_queries(4):
+    # The token with its user and whether they moderate (what the viewer may read), then the
+    # page: bookmarks with their threads, posts and authors.
+    with django_assert_num_queries(2):
         assert len(api.get("/api/v1/me/bookmarks/").json()["results"]) == count
-    # The same three, then the page of threads with unread counts and subscriptions.
-    with django_assert_num_queries(4):
+    # The same, then the page of threads with unread counts and subscriptions.
+    with django_assert_num_queries(2):
         assert len(api.get("/api/v1/me/following/").json()["results"]) == count

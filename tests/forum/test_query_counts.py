@@ -80,13 +80,15 @@ WEB = {
     "profile": (7, 13),
     "notifications": (None, 6),
 }
+# Signed in through a token: one query for the token, its user and whether they moderate
+# (accounts.auth.TokenAuthentication).
 API = {
-    "categories": (1, 3),
-    "threads": (1, 4),
-    "thread_posts": (7, 10),
-    "search": (11, 14),
-    "notifications": (None, 4),
-    "changes": (4, 7),
+    "categories": (1, 2),
+    "threads": (1, 2),
+    "thread_posts": (7, 8),
+    "search": (11, 12),
+    "notifications": (None, 2),
+    "changes": (4, 5),
 }
 
 
