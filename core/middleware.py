@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import format_html
 
 from core import throttles
+from core.charsets import readable_charset
 
 NUL = "\x00"
 NUL_MESSAGE = "Null characters are not allowed."
@@ -71,6 +72,45 @@ class RefuseNulMiddleware:
         fields = nul_fields(request)
         if fields:
             return nul_error_response(request, fields)
+        return self.get_response(request)
+
+
+def bad_charset_response(request: HttpRequest, charset: str) -> HttpResponse:
+    message = f"The request declares a charset this server cannot read ({charset!r})."
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"error": {"code": "parse_error", "message": message}}, status=400)
+    return HttpResponse(
+        format_html(
+            "<!doctype html><title>Bad request</title><h1>Bad request</h1><p>{}</p>", message
+        ),
+        status=400,
+    )
+
+
+class RefuseUnreadableCharsetMiddleware:
+    """A 400 for a request whose Content-Type names a charset that is not a text encoding
+    (``charset=rot13``, ``charset=base64``, ``charset=``) or whose query or form fields do not
+    decode in it (``charset=punycode``, ``charset=idna``). Django accepts any name its codec
+    registry knows and then decodes the query string and form fields with it, which raises
+    (LookupError, UnicodeError...) wherever request.GET or request.POST is first read: a 500.
+    First in the chain, before anything reads them. The API's JSON bodies are decoded by its
+    parser (core.api.parsers), which refuses the same charsets."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        params = getattr(request, "content_params", None) or {}
+        if "charset" in params:
+            charset = params["charset"]
+            if not readable_charset(charset):
+                return bad_charset_response(request, charset)
+            try:
+                request.GET  # noqa: B018 - decoded now, in the declared charset
+                if request.method == "POST" and request.content_type in FORM_TYPES:
+                    request.POST  # noqa: B018
+            except (LookupError, ValueError, TypeError):
+                return bad_charset_response(request, charset)
         return self.get_response(request)
 
 

@@ -46,10 +46,14 @@ INSTALLED_APPS = [
     "forum",
     "moderation",
     "integrations",
+    # No models: it makes requests adopt only a readable charset (core.charsets).
+    "core.apps.CoreConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # First to read the query and form fields: an unreadable declared charset is a 400.
+    "core.middleware.RefuseUnreadableCharsetMiddleware",
     # Anonymous pages and API reads from the cache, before sessions and users (forum.pagecache).
     "forum.pagecache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -9,6 +9,7 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError, ValidationError
 
 from core.api.exceptions import RequestTooLarge
+from core.charsets import readable_charset
 from core.middleware import NUL, NUL_MESSAGE
 
 
@@ -37,11 +38,18 @@ class JSONParser(parsers.JSONParser):
             raise RequestTooLarge()
         # The charset the client declared, even one Django ignored as unknown (it would fall back
         # to UTF-8): an unknown or non-text codec ("rot13", "base64") is bad input, not a 500.
-        declared_charset = getattr(request, "content_params", {}).get("charset")
-        encoding = declared_charset or parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        # An empty one ("charset=") is refused too, not read as UTF-8. Codecs raise more than
+        # UnicodeDecodeError: punycode a bare UnicodeError, others ValueError or TypeError.
+        params = getattr(request, "content_params", None) or {}
+        if "charset" in params:
+            encoding = params["charset"]
+        else:
+            encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
+            if not readable_charset(encoding):
+                raise LookupError(encoding)
             text = raw.decode(encoding)
-        except (LookupError, UnicodeDecodeError) as exc:
+        except (LookupError, ValueError, TypeError) as exc:
             raise ParseError(f"The request body is not text in the charset {encoding!r}.") from exc
         try:
             data = json.loads(text, parse_constant=_reject_constant)

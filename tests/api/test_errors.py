@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import encodings.aliases
 import json
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from forum.models import Post
 from tests.api.conftest import error_of
@@ -160,7 +164,9 @@ def test_a_stale_token_on_a_public_read_is_a_clear_401(anon, thread):
     assert response["WWW-Authenticate"]
 
 
-@pytest.mark.parametrize("charset", ["rot13", "base64", "no-such-charset"])
+@pytest.mark.parametrize(
+    "charset", ["rot13", "base64", "punycode", "idna", "", "no-such-charset", "hex", "uu"]
+)
 def test_a_json_body_in_an_unknown_charset_is_400(as_member, thread, charset):
     # Raw bytes through Django's client: the API client would encode the body in that charset.
     client = Client(HTTP_AUTHORIZATION=as_member._credentials["HTTP_AUTHORIZATION"])
@@ -174,3 +180,51 @@ def test_a_json_body_in_an_unknown_charset_is_400(as_member, thread, charset):
     assert response.status_code == 400, response.content
     assert error_of(response)["code"] == "parse_error"
     assert not thread.posts.filter(number=2).exists()
+
+
+def _post_json_in(client, thread, charset: str, body: bytes):
+    return client.generic(
+        "POST",
+        f"/api/v1/threads/{thread.pk}/posts/?page=1",
+        body,
+        content_type="application/json",
+        CONTENT_TYPE=f"application/json; charset={charset}",
+    )
+
+
+def test_an_unreadable_charset_is_400_even_on_a_read(as_member, thread):
+    # Django would decode the query string in the declared charset, wherever it is first read.
+    client = Client(HTTP_AUTHORIZATION=as_member._credentials["HTTP_AUTHORIZATION"])
+    for charset in ("rot13", "punycode", ""):
+        response = client.get(
+            "/api/v1/threads/?q=%C3%A9", CONTENT_TYPE=f"application/json; charset={charset}"
+        )
+        assert response.status_code == 400, (charset, response.content)
+        assert error_of(response)["code"] == "parse_error"
+
+
+_CODEC_NAMES = sorted(
+    set(encodings.aliases.aliases)
+    | set(encodings.aliases.aliases.values())
+    | {"rot13", "punycode", "idna", "base64", "undefined", "unicode_escape", ""}
+)
+
+
+@hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(charset=st.sampled_from(_CODEC_NAMES), text=st.text(max_size=20))
+def test_any_codec_name_as_charset_is_answered_never_a_500(as_member, thread, charset, text):
+    client = Client(HTTP_AUTHORIZATION=as_member._credentials["HTTP_AUTHORIZATION"])
+    document = json.dumps({"body": text or "x"})
+    try:
+        body = document.encode(charset)
+    except Exception:  # a codec that cannot write it: the body goes as UTF-8 then
+        body = document.encode()
+    response = _post_json_in(client, thread, charset, body)
+    # Read (a post, or a refusal of its text or of posting so fast) or refused as unreadable.
+    assert response.status_code in (201, 400, 429), (charset, response.content)
+    if response.status_code == 400:
+        assert error_of(response)["code"] in ("parse_error", "invalid")

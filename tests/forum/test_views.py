@@ -192,3 +192,30 @@ def test_thread_pages_are_ranges_of_post_numbers(
     assert response.context["page"].paginator.num_pages == last
     # The hidden post keeps its place as a placeholder: the numbering stays exact.
     assert 'id="post-44"' in response.content.decode()
+
+
+@pytest.mark.parametrize("charset", ["rot13", "base64", "punycode", "idna", "", "no-such-charset"])
+def test_a_form_posted_in_an_unreadable_charset_is_400_not_500(client, member, thread, charset):
+    client.force_login(member)
+    # Raw bytes: the test client would encode the form in the charset it names.
+    response = client.generic(
+        "POST",
+        reverse("forum:reply", args=[thread.pk]),
+        b"body=Caf%C3%A9+reply",
+        content_type=f"application/x-www-form-urlencoded; charset={charset}",
+    )
+    assert response.status_code == 400, response.content
+    assert b"charset" in response.content
+    assert not thread.posts.filter(number=2).exists()
+
+
+def test_a_form_posted_in_utf_8_is_read_and_another_real_charset_refused(client, member, thread):
+    client.force_login(member)
+    url = reverse("forum:reply", args=[thread.pk])
+    form = "application/x-www-form-urlencoded; charset="
+    # URL-encoded forms are UTF-8 (Django refuses any other charset with a 400).
+    response = client.generic("POST", url, b"body=Caf%E9+reply", content_type=form + "latin-1")
+    assert response.status_code == 400
+    response = client.generic("POST", url, b"body=Caf%C3%A9+reply", content_type=form + "UTF-8")
+    assert response.status_code == 302, response.content
+    assert thread.posts.filter(number=2, source="Café reply").exists()
