@@ -113,7 +113,9 @@ def _clean(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Row:
+class IndexRow:
+    """One post's row of the search index, as write_rows takes it."""
+
     post_id: int
     thread_id: int
     category_id: int
@@ -123,8 +125,8 @@ class _Row:
     body: str
 
 
-def _row(post: Post, thread: Thread) -> _Row:
-    return _Row(
+def _row(post: Post, thread: Thread) -> IndexRow:
+    return IndexRow(
         post_id=post.pk,
         thread_id=thread.pk,
         category_id=thread.category_id,
@@ -161,7 +163,8 @@ def _sqlite_has_fts() -> bool:
         return cursor.fetchone() is not None
 
 
-def _write(rows: list[_Row]) -> None:
+def write_rows(rows: list[IndexRow]) -> None:
+    """Upsert these rows of the index (the services' and the bulk seeder's way in)."""
     if not rows:
         return
     with connection.cursor() as cursor:
@@ -222,7 +225,7 @@ def post_changed(*, post: Post, thread: Thread | None = None) -> None:
     """
     thread = thread or post.thread
     if post.state == Post.State.VISIBLE:
-        _write([_row(post, thread)])
+        write_rows([_row(post, thread)])
     else:
         _delete([post.pk])
 
@@ -266,7 +269,7 @@ def reindex_batch(*, after: int, batch_size: int) -> tuple[int, int | None, int]
         return 0, None, 0
     rows = [_row(p, p.thread) for p in posts if p.state == Post.State.VISIBLE]
     with transaction.atomic():
-        _write(rows)
+        write_rows(rows)
         _delete([p.pk for p in posts if p.state != Post.State.VISIBLE])
     return len(posts), posts[-1].pk, len(rows)
 

@@ -309,7 +309,7 @@ def build(shape: Shape, *, progress: Callable[[int], None] | None = None) -> dic
         category_threads: Counter[int] = Counter()
         next_post = post_id0
         next_quote = quote_id0
-        search_rows: list[search._Row] = []
+        search_rows: list[search.IndexRow] = []
         post_rows: list[dict] = []
         quote_rows: list[dict] = []
         written = {"threads": 0, "posts": 0, "quotes": 0, "medical": 0}
@@ -320,7 +320,7 @@ def build(shape: Shape, *, progress: Callable[[int], None] | None = None) -> dic
             if connection.vendor == "postgresql":
                 _pg_search(search_rows)
             else:
-                search._write(search_rows)
+                search.write_rows(search_rows)
             if progress is not None:
                 progress(len(post_rows))
             post_rows.clear()
@@ -398,7 +398,7 @@ def build(shape: Shape, *, progress: Callable[[int], None] | None = None) -> dic
                     }
                 )
                 search_rows.append(
-                    search._Row(
+                    search.IndexRow(
                         post_id=post_pk,
                         thread_id=thread_pk,
                         category_id=category.pk,
@@ -450,7 +450,7 @@ def build(shape: Shape, *, progress: Callable[[int], None] | None = None) -> dic
     return written
 
 
-def _pg_search(rows: list[search._Row]) -> None:
+def _pg_search(rows: list[search.IndexRow]) -> None:
     """Search rows for a batch: the text by COPY, the tsvector computed in the database."""
     if not rows:
         return

@@ -63,3 +63,89 @@ def test_an_import_against_the_direction_breaks_a_contract(
     result = _lint(copy_of_the_code)
     assert result.returncode != 0
     assert f"{contract}" in result.stdout and "BROKEN" in result.stdout
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _is_project_module(name: str) -> bool:
+    path = ROOT.joinpath(*name.split("."))
+    return name.split(".")[0] in PACKAGES and (
+        path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+    )
+
+
+def private_imports(source: str, module: str) -> list[str]:
+    """Where `source` (the code of `module`) uses another project module's private names:
+    ``from forum.markup import _scan`` and ``markup._scan`` after ``from forum import markup``
+    (or ``import forum.markup as markup``)."""
+    import ast
+
+    tree = ast.parse(source)
+    found: list[str] = []
+    modules: dict[str, str] = {}  # local name -> project module it is bound to
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                if _is_project_module(submodule):
+                    modules[alias.asname or alias.name] = submodule
+                elif (
+                    _is_private(alias.name)
+                    and _is_project_module(node.module)
+                    and node.module != module
+                ):
+                    found.append(f"{module}:{node.lineno} from {node.module} import {alias.name}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname and _is_project_module(alias.name):
+                    modules[alias.asname] = alias.name
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+            and modules[node.value.id] != module
+            and _is_private(node.attr)
+        ):
+            found.append(f"{module}:{node.lineno} {modules[node.value.id]}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_another_modules_private_names():
+    found = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            found += private_imports(path.read_text(), _module_name(path))
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from forum.markup import _scan\n",
+        "from forum import markup\nmarkup._scan('x')\n",
+        "import forum.markup as markup\nvalue = markup._LIMIT\n",
+    ],
+)
+def test_the_private_name_check_bites(source):
+    assert private_imports(source, "forum.quotes")
+
+
+def test_the_private_name_check_allows_public_and_own_names():
+    source = (
+        "from forum import markup\nfrom forum.markup import analyse\n"
+        "markup.analyse('x')\nmarkup.__name__\n"
+    )
+    assert not private_imports(source, "forum.quotes")
+    assert not private_imports("from forum.quotes import _own\n", "forum.quotes")
