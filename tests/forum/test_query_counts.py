@@ -88,7 +88,7 @@ API = {
     "thread_posts": (7, 8),
     "search": (11, 12),
     "notifications": (None, 2),
-    "changes": (4, 5),
+    "changes": (5, 6),
 }
 
 
