@@ -6,7 +6,9 @@ On top of CommonMark a post may hold:
   ``<blockquote class="quote" data-quote="POSITION">`` around the rendered excerpt; the
   header ("username wrote:") and the state of the source are added per viewer at read time
   by ``forum.quotes.render_post_html``. Quotes nest up to ``MAX_QUOTE_DEPTH``; deeper ones
-  collapse to an ellipsis.
+  collapse to an ellipsis. A tag inside code is text: an inline code span, or a fenced or
+  indented code block as markdown-it reads the body's block structure (so four spaces under
+  a list item continue the item, and are no code).
 - mentions, ``@username``: linked to the profile of an existing active member
   (case-insensitive), never inside code.
 
@@ -284,7 +286,6 @@ _QUOTE_TAG = re.compile(
     r"|(?P<close>\[/quote\])",
     re.IGNORECASE,
 )
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True)
@@ -326,36 +327,41 @@ class Analysis:
         return list(dict.fromkeys(name for name, depth in self.mentions if depth == 0))
 
 
+# Block structure only, no inline parse: where markdown-it sees fenced and indented code.
+_blocks = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).disable("inline")
+
+
+def _code_block_ranges(text: str) -> list[tuple[int, int]]:
+    """Spans of the fenced and indented code blocks of `text`, as markdown-it reads them (a
+    list item's indented continuation is not code; four spaces after a blank line are)."""
+    if "```" not in text and "~~~" not in text and "    " not in text and "\t" not in text:
+        return []
+    # markdown-it breaks lines at \n and at a lone \r: keep one character per character so
+    # that its line numbers map back onto `text`.
+    tokens = _blocks.parse(text.replace("\r", " "))
+    starts = [0]
+    for line in text.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+    ranges = []
+    for token in tokens:
+        if token.type in ("fence", "code_block") and token.map:
+            first, last = token.map
+            ranges.append((starts[first], min(starts[last], len(text))))
+    return ranges
+
+
 def _code_ranges(text: str) -> list[tuple[int, int]]:
-    """Spans of fenced code blocks and inline code spans, where [quote] is just text.
+    """Spans of code blocks (fenced and indented) and inline code spans, where [quote] is
+    just text.
 
     Linear scans only: a body of 60,000 backticks must not cost quadratic time."""
-    ranges: list[tuple[int, int]] = []
-    fence: str | None = None
-    fence_start = 0
+    ranges = _code_block_ranges(text)
     outside: list[tuple[int, int]] = []
-    offset = 0
-    segment_start = 0
-    for line in text.splitlines(keepends=True):
-        match = _FENCE.match(line)
-        if fence is None and match:
-            fence, fence_start = match.group(1), offset
-            outside.append((segment_start, offset))
-        elif (
-            fence is not None
-            and match
-            and match.group(1)[0] == fence[0]
-            and len(match.group(1)) >= len(fence)
-            and not line.strip().strip(fence[0])
-        ):
-            ranges.append((fence_start, offset + len(line)))
-            fence = None
-            segment_start = offset + len(line)
-        offset += len(line)
-    if fence is not None:
-        ranges.append((fence_start, len(text)))
-    else:
-        outside.append((segment_start, len(text)))
+    cursor = 0
+    for start, end in ranges:
+        outside.append((cursor, start))
+        cursor = end
+    outside.append((cursor, len(text)))
 
     # Inline code: a run of n backticks closes at the next run of exactly n backticks.
     for start, end in outside:

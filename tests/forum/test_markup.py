@@ -256,6 +256,54 @@ def test_quote_tags_inside_code_are_text():
     assert '<code>[quote="a" post=1]x[/quote]</code>' in html
 
 
+def test_a_quote_tag_in_an_indented_code_block_is_code():
+    body = 'Type it like this:\n\n    [quote="a" post=1]x[/quote]\n\nand it quotes.'
+    assert markup.analyse(body).quotes == []
+    assert markup.analyse(body).blocks == []
+    html = markup.render_markdown(body)
+    assert "data-quote" not in html
+    assert '<code>[quote="a" post=1]x[/quote]\n</code>' in html
+    # Its text stays in what the author wrote themselves (search indexes it).
+    assert "[quote=" in markup.own_text(body)
+
+
+def test_a_closing_tag_in_a_fenced_block_does_not_close_the_quote():
+    body = '[quote="a" post=1]\nSee:\n\n```\n[/quote]\n```\nstill quoted\n[/quote]\nmine'
+    analysis = markup.analyse(body)
+    assert [q.username for q in analysis.quotes] == ["a"]
+    assert "still quoted" in analysis.quotes[0].excerpt
+    html = markup.render_markdown(body)
+    assert html.count('class="quote"') == 1
+    assert "<code>[/quote]\n</code>" in html
+
+
+def test_a_quote_in_a_list_item_is_a_quote():
+    # Indented under a list item the lines continue it: not an indented code block.
+    body = '- first\n\n  [quote="a" post=1]\n  quoted words\n  [/quote]\n- second'
+    analysis = markup.analyse(body)
+    assert [(q.username, q.excerpt) for q in analysis.quotes] == [("a", "quoted words")]
+    assert 'data-quote="0"' in markup.render_markdown(body)
+
+
+def test_an_unclosed_quote_tag_and_an_unclosed_fence_stay_text():
+    body = '[quote="a" post=1]\n```\n[/quote]'
+    assert markup.analyse(body).quotes == []
+    assert "data-quote" not in markup.render_markdown(body)
+    assert markup.analyse('[quote="a" post=1] never closed').quotes == []
+
+
+def test_nested_quotes_past_the_depth_are_collapsed_even_beside_code():
+    inner = '[quote="c" post=3]deep[/quote]'
+    body = (
+        "    [quote]not a quote[/quote]\n\n"
+        f'[quote="a" post=1]\n[quote="b" post=2]\n[quote="c" post=3]\n{inner}\n'
+        "[/quote]\n[/quote]\n[/quote]"
+    )
+    analysis = markup.analyse(body)
+    assert [q.depth for q in analysis.quotes] == [1, 2, 3]
+    assert "quote-collapsed" in markup.render_markdown(body)
+
+
 def test_unbalanced_quote_tags_stay_text():
     html = markup.render_markdown('[/quote] stray [quote="a" post=1] never closed')
     assert "data-quote" not in html
