@@ -172,8 +172,9 @@ def prepare_post_content(
     `earlier` are the members an edited post called out before (Post.called_out).
 
     `called_out` is every member the post will have called out, in this version or any earlier
-    one, for the caller to store in `Post.called_out`: the cap holds across edits. Three
-    queries at most: the quoted posts (and their quotes) and the mentioned members.
+    one, for the caller to store in `Post.called_out`: the cap holds across edits. Two
+    queries: the quoted posts (with whether their authors blocked `author`) and the mentioned
+    members; two more when a quoted post quotes in turn (its quotes and their sources).
     """
     analysis = analyse(body)  # raises ValidationError for a markup bomb
     max_quotes = _setting("QUOTES_PER_POST_MAX", 50)

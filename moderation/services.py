@@ -131,7 +131,7 @@ def _check_moderator(user: User) -> None:
 def _lock_post(post_id: int) -> Post:
     """Lock order for every moderation write: the post, then its review, then its notices.
 
-    Writes of a post's text (forum.services) lock the post before post_screen locks the review;
+    Writes of a post's text (forum.services) lock the post before the screener locks the review;
     taking them in the same order here means the two never deadlock. ``of=("self",)``: the
     joined thread is read, not locked.
     """
@@ -341,11 +341,12 @@ post_screener = PostScreener()
 def post_screen(*, post: Post, detection=None) -> Review:
     """Run the detector on a post's current text and bring its review and notice up to date.
 
-    Called on every write of a post's text (create, edit, import), through
-    :class:`PostScreener`, which passes the `detection` it ran before the write's locks. A
-    moderator's decision stands: a confirmed notice is never removed by a re-screen (it may be
-    raised to urgent), and a dismissed post returns to the queue only when its new text is
-    flagged again.
+    For a post whose text did not just change through the forum's services: a title change
+    (thread_title_screen) and the like. Writes of a post's text go through
+    :class:`PostScreener`, which applies the same rules to what it prepared before the write's
+    locks. A moderator's decision stands: a confirmed notice is never removed by a re-screen
+    (it may be raised to urgent), and a dismissed post returns to the queue only when its new
+    text is flagged again.
     """
     if detection is None:
         detection = detect(post)
