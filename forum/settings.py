@@ -140,6 +140,9 @@ if REDIS_URL:
             "KEY_PREFIX": "stoa",
         }
     }
+    # Sessions read from the cache, written through to the database: a signed-in page costs
+    # no session query, and a flushed cache loses no session.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

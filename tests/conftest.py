@@ -95,6 +95,14 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _sessions_as_with_redis(settings):
+    """Sessions read through the cache, as production with REDIS_URL has them
+    (forum/settings.py), also when the suite runs without Redis: query counts are the same
+    everywhere. (Without a shared cache production keeps them in the database only.)"""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+
+@pytest.fixture(autouse=True)
 def _no_page_cache(settings):
     """The anonymous page cache (forum.pagecache) is off unless a test turns it on
     (tests/forum/test_pagecache.py): many tests change rows with queryset updates, which

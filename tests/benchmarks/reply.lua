@@ -10,13 +10,15 @@ function setup(thread)
 end
 
 local counter = 0
+-- Each wrk run (the warm-up, then the measured run) writes bodies of its own.
+local run = os.time()
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. token
 request = function()
   counter = counter + 1
   local body = string.format(
-    '{"body": "Benchmark reply %d-%d: my squat went up after a deload week, tempo work helps."}',
-    tid, counter)
+    '{"body": "Benchmark reply %d-%d-%d: my squat went up after a deload week, tempo work helps."}',
+    run, tid, counter)
   return wrk.format(nil, nil, nil, body)
 end

@@ -73,12 +73,12 @@ def queries(client, url: str) -> int:
 
 # name: (anonymous, signed in); None where the page is for members only.
 WEB = {
-    "index": (2, 6),
-    "category": (3, 7),
-    "thread": (7, 12),
-    "search": (9, 13),
-    "profile": (7, 13),
-    "notifications": (None, 6),
+    "index": (2, 5),
+    "category": (3, 6),
+    "thread": (7, 11),
+    "search": (9, 12),
+    "profile": (7, 12),
+    "notifications": (None, 5),
 }
 # Signed in through a token: one query for the token, its user and whether they moderate
 # (accounts.auth.TokenAuthentication).
