@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -255,6 +256,22 @@ def watch_reader(model, *fields: str) -> None:
     label = model._meta.label
     post_save.connect(changed, sender=model, weak=False, dispatch_uid=f"reader-save-{label}")
     post_delete.connect(changed, sender=model, weak=False, dispatch_uid=f"reader-delete-{label}")
+
+
+def for_reader(user_id: int, name: str, compute: Callable[[], Any]) -> Any:
+    """`compute()`, kept for the member under both versions (with the cache on): a value made
+    of the content and of what is theirs, such as the header's count of unread notifications,
+    which every signed-in page shows."""
+    timeout = seconds()
+    if not timeout:
+        return compute()
+    content, reader = _versions(user_id)
+    key = f"reader-value:{name}:{user_id}:{content}:{reader}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout)
+    return value
 
 
 def _reader_page_key(request: HttpRequest, user_id: int) -> tuple[str, str]:

@@ -31,6 +31,7 @@ if [[ $("$PY" manage.py shell -v0 -c "from forum.models import Post; print(Post.
 fi
 # A member's session and API token, and the URLs of the data at hand.
 "$PY" manage.py shell -v0 -c "
+from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.db.models import Max
 from knox.models import AuthToken
@@ -38,7 +39,7 @@ from accounts.models import User
 from forum.models import Category, Thread
 user = User.objects.filter(is_active=True, is_staff=False).order_by('pk').first()
 s = SessionStore(); s['_auth_user_id'] = str(user.pk)
-s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend'
+s['_auth_user_backend'] = settings.AUTHENTICATION_BACKENDS[0]
 s['_auth_user_hash'] = user.get_session_auth_hash(); s.create()
 _, token = AuthToken.objects.create(user=user)
 big = Thread.objects.order_by('-post_count').first()
@@ -77,9 +78,14 @@ rate() { # url [cookie] [wrk options...] -> "req/s p50 p95 p99 non2xx"
 }
 # A browser sends the CSRF cookie it was given with the session cookie: so does the benchmark
 # (without it every signed-in answer would set a new one, and none could be kept).
-csrf=$(curl -s -o /dev/null -c - -H "Cookie: sessionid=$session" "http://127.0.0.1:$PORT/" |
+thread_path=$(awk '$1 == "thread" {print $2}' "$work/paths")
+csrf=$(curl -s -o /dev/null -c - -H "Cookie: sessionid=$session" "http://127.0.0.1:$PORT$thread_path" |
     awk '$6=="csrftoken" {print $7}')
 member_cookie="sessionid=$session${csrf:+; csrftoken=$csrf}"
+# The member's pages must be a member's: a session the server does not accept would measure
+# anonymous pages rendered for a cookie.
+curl -s -H "Cookie: $member_cookie" "http://127.0.0.1:$PORT$thread_path" | grep -q 'notifications-link' ||
+    { echo "the benchmark member is not signed in" >&2; exit 1; }
 
 declare -A R Q
 while read -r name path; do

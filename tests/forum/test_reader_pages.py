@@ -11,7 +11,9 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from forum import services
 from moderation import sanctions as moderation_sanctions
@@ -211,3 +213,18 @@ def test_every_kind_of_content_write_is_seen_by_a_signed_in_reader_with_a_stored
         assert "This thread is locked." in html
     else:
         assert expected in html
+
+
+def test_the_headers_unread_count_is_kept_per_reader_and_never_stale(
+    settings, thread, other_member, moderator
+):
+    settings.STOA = {**settings.STOA, "READER_PAGE_CACHE": False}  # every page rendered
+    reader = signed_in(other_member)
+    get(reader, "/search/")
+    with CaptureQueriesContext(connection) as ctx:
+        assert 'class="count"' not in get(reader, "/search/").content.decode()
+    assert not [q for q in ctx.captured_queries if "forum_notification" in q["sql"]]
+    _warned(thread, other_member, moderator, reader)
+    assert 'class="count">1<' in get(reader, "/search/").content.decode()
+    services.notifications_mark_read(user=other_member)
+    assert 'class="count"' not in get(reader, "/search/").content.decode()
