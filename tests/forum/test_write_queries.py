@@ -14,10 +14,11 @@ from tests.api.conftest import bearer
 
 # A reply with one quote and one mention, the token lookup (the web's session comes from the
 # cache) and the test's savepoint included. Before the pure work moved ahead of the lock it
-# took 45 (web) and 52 (API); then 33 and 40. Now the thread's row is locked by the UPDATE that numbers the post
-# (with the author's count, read position and subscription in the same statement), the
-# screening row is inserted as it ends up, the sync feed's keys are one statement, the token
-# is read with its user, and the API answers with the post it wrote instead of reading it back.
+# took 45 (web) and 52 (API); then 33 and 40. Now the thread's row is locked by the UPDATE
+# that numbers the post (with the author's count, read position and subscription in the same
+# statement), the screening row is inserted as it ends up, the sync feed's keys are one
+# statement, the token is read with its user, and the API answers with the post it wrote
+# instead of reading it back.
 WEB_REPLY_QUERIES = 14
 API_REPLY_QUERIES = 14
 # SQLite has no data-modifying WITH queries: the lock, the author's count, read position and
