@@ -5,6 +5,7 @@ from knox.models import AuthToken
 from rest_framework import serializers
 
 from accounts.models import User
+from core.api.fields import JSONBooleanField, TextField
 
 NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
 
@@ -49,10 +50,10 @@ class MemberChangeSerializer(UserSummarySerializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
-    device = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    replace_oldest = serializers.BooleanField(
+    username = TextField(max_length=150)
+    password = TextField(max_length=4096, trim_whitespace=False)
+    device = TextField(max_length=100, required=False, allow_blank=True, default="")
+    replace_oldest = JSONBooleanField(
         required=False,
         default=False,
         help_text="At the device limit: true signs the least recently signed-in device out "
@@ -128,11 +129,11 @@ class MeSerializer(ProfileSerializer):
 class ProfileUpdateSerializer(serializers.Serializer):
     """The only fields a member can change through /me; anything else sent is ignored."""
 
-    display_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    bio = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    location = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    display_name = TextField(max_length=60, required=False, allow_blank=True)
+    bio = TextField(max_length=2000, required=False, allow_blank=True)
+    location = TextField(max_length=100, required=False, allow_blank=True)
     website = serializers.URLField(max_length=200, required=False, allow_blank=True)
-    signature = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    signature = TextField(max_length=500, required=False, allow_blank=True)
 
 
 class AvatarUploadSerializer(serializers.Serializer):
@@ -140,28 +141,28 @@ class AvatarUploadSerializer(serializers.Serializer):
 
 
 class SignupSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    username = TextField(max_length=150)
+    email = TextField(max_length=254)
+    password = TextField(max_length=4096, trim_whitespace=False)
 
 
 class EmailSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
+    email = TextField(max_length=254)
 
 
 class ActivationSerializer(serializers.Serializer):
-    uid = serializers.CharField(max_length=64, help_text="The link's first part (uidb64).")
-    token = serializers.CharField(max_length=64, help_text="The link's second part.")
+    uid = TextField(max_length=64, help_text="The link's first part (uidb64).")
+    token = TextField(max_length=64, help_text="The link's second part.")
 
 
 class PasswordResetConfirmSerializer(ActivationSerializer):
-    new_password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    new_password = TextField(max_length=4096, trim_whitespace=False)
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(max_length=4096, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=4096, trim_whitespace=False)
-    device = serializers.CharField(
+    old_password = TextField(max_length=4096, trim_whitespace=False)
+    new_password = TextField(max_length=4096, trim_whitespace=False)
+    device = TextField(
         max_length=100,
         required=False,
         allow_blank=True,

@@ -20,22 +20,30 @@ def cursor_of(url: str | None) -> str | None:
     return parse_qs(urlsplit(url).query).get("cursor", [None])[0]
 
 
-class CursorPagination(pagination.CursorPagination):
+class StrictPageSize:
+    """`page_size` as a page size: absent, the default; above the cap, the cap; malformed
+    ("null", "0", ""), a 400 naming it (DRF's would silently use the default)."""
+
+    page_size: int
+    page_size_query_param: str
+    max_page_size: int
+
+    def get_page_size(self, request):
+        param = self.page_size_query_param
+        value = request.query_params.get(param)
+        if value is None:
+            return self.page_size
+        if not (value.isascii() and value.isdigit()) or int(value) < 1:
+            raise ApiValidationError({param: ["A whole number from 1 up."]}, code="invalid")
+        return min(int(value), self.max_page_size)
+
+
+class CursorPagination(StrictPageSize, pagination.CursorPagination):
     page_size = 20
     page_size_query_param = "page_size"
     # Larger values fall back to this cap; malformed ones ("null", "0", "") are a 400.
     max_page_size = 100
     ordering: tuple[str, ...] = ("-created", "-id")
-
-    def get_page_size(self, request):
-        value = request.query_params.get(self.page_size_query_param)
-        if value is None:
-            return self.page_size
-        if not (value.isascii() and value.isdigit()) or int(value) < 1:
-            raise ApiValidationError(
-                {self.page_size_query_param: ["A whole number from 1 up."]}, code="invalid"
-            )
-        return min(int(value), self.max_page_size)
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)

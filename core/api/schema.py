@@ -92,6 +92,7 @@ def add_error_responses(result, generator, request, public):
             if method == "get":
                 responses.setdefault("304", {"description": "Not modified (If-None-Match)."})
                 _declare_conditional_get(operation)
+            _declare_strict_query(operation)
             # Sign-in and other open operations: say explicitly that no credentials are needed.
             operation.setdefault("security", [{}])
     _type_nullable_references(schemas)
@@ -138,6 +139,27 @@ def _declare_conditional_get(operation: dict) -> None:
     for status in ("200", "304"):
         if status in operation["responses"]:
             operation["responses"][status].setdefault("headers", {})["ETag"] = ETAG_HEADER
+
+
+# Query parameters where an empty value means "absent": the first page, the whole post.
+EMPTY_MEANS_ABSENT = {"cursor", "excerpt"}
+
+
+def _declare_strict_query(operation: dict) -> None:
+    """A query parameter that is present must be valid (README, "Input is strict"): an empty or
+    blank one is a 400, and so is a number below 1 (page sizes, pages and ids all start at 1).
+    Say so, so that clients and schema-driven tests do not take `?category=` or `?page_size=0`
+    for valid input."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if parameter.get("in") != "query" or parameter.get("name") in EMPTY_MEANS_ABSENT:
+            continue
+        if schema.get("type") == "integer" and "minimum" not in schema:
+            schema["minimum"] = 1
+        if schema.get("type") == "string" and "enum" not in schema:
+            schema.setdefault("minLength", 1)
+            if "format" not in schema:
+                schema.setdefault("pattern", r"\S")
 
 
 def _type_nullable_references(schemas: dict) -> None:

@@ -5,10 +5,12 @@ what forum.policy says the viewer may see and do."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import MemberChangeSerializer, UserSummarySerializer
+from core.api.fields import JSONBooleanField, JSONIntegerField, TextField
 from forum import hooks, policy, quotes, selectors
 from forum.markup import plain_excerpt
 from forum.models import (
@@ -32,17 +34,6 @@ CHANGED_HELP = (
     "Change key of the last write that changed this payload (for every viewer); grows in "
     "commit order. The order of GET /api/v1/changes/."
 )
-
-
-class TextField(serializers.CharField):
-    """A string, and only a string: DRF's CharField turns `{"body": 0}` into the post "0"."""
-
-    default_error_messages = {"not_a_string": "Send text (a JSON string)."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("not_a_string")
-        return super().to_internal_value(data)
 
 
 EXCERPT_HELP = (
@@ -178,11 +169,11 @@ class ThreadUpdateSerializer(serializers.Serializer):
 
 
 class ThreadLockSerializer(serializers.Serializer):
-    locked = serializers.BooleanField()
+    locked = JSONBooleanField()
 
 
 class ThreadPinSerializer(serializers.Serializer):
-    pinned = serializers.BooleanField()
+    pinned = JSONBooleanField()
 
 
 class ThreadMoveSerializer(serializers.Serializer):
@@ -190,7 +181,7 @@ class ThreadMoveSerializer(serializers.Serializer):
 
 
 class ReadPositionSerializer(serializers.Serializer):
-    number = serializers.IntegerField(min_value=0, max_value=2_147_483_647)
+    number = JSONIntegerField(min_value=0, max_value=2_147_483_647)
 
 
 class ReadPositionResultSerializer(serializers.Serializer):
@@ -452,10 +443,10 @@ class BlockSerializer(serializers.ModelSerializer):
 
 
 class BookmarkRequestSerializer(serializers.Serializer):
-    post = serializers.IntegerField(
+    post = JSONIntegerField(
         required=False, min_value=1, max_value=2**63 - 1, help_text="Bookmark this post."
     )
-    thread = serializers.IntegerField(
+    thread = JSONIntegerField(
         required=False, min_value=1, max_value=2**63 - 1, help_text="Or this whole thread."
     )
 
@@ -597,13 +588,13 @@ class NotificationsReadSerializer(serializers.Serializer):
     # unread count, which a client may use to refresh its badge. Refusing it would contradict
     # the schema, and treating it as "all" would let a client that lost its ids wipe them all.
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        child=JSONIntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
         default=list,
         max_length=500,
         help_text="The viewer's notifications to mark read (others' ids are ignored).",
     )
-    all = serializers.BooleanField(
+    all = JSONBooleanField(
         required=False,
         default=False,
         help_text="`true` marks every notification read (then `ids` is not needed).",
@@ -615,9 +606,17 @@ class CountSerializer(serializers.Serializer):
 
 
 class ChangeFeedQuerySerializer(serializers.Serializer):
+    # The shape of FeedPosition.token(), with numbers that fit the keys' bigint columns.
     after = serializers.CharField(
         required=False,
         max_length=64,
+        validators=[
+            RegexValidator(
+                r"^[0-9]{1,18}\.[0-2]\.[0-9]{1,18}$",
+                message="Not a cursor this feed gave out.",
+                code="invalid_cursor",
+            )
+        ],
         help_text="`next_cursor` of the previous page; absent for everything from the start.",
     )
     thread = serializers.IntegerField(

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import django_filters
 
+from forum.api.filters import BooleanFilter, StrictFilterSet
 from moderation.models import Report, Review
 
 
-class ReportFilter(django_filters.FilterSet):
-    resolved = django_filters.BooleanFilter(
-        field_name="resolved", lookup_expr="isnull", exclude=True
-    )
+# Strict like the forum's lists: `?resolved=maybe` is a 400, not the unfiltered list.
+class ReportFilter(StrictFilterSet):
+    resolved = BooleanFilter(field_name="resolved", lookup_expr="isnull", exclude=True)
     reason = django_filters.ChoiceFilter(choices=Report.Reason.choices)
     outcome = django_filters.ChoiceFilter(choices=Report.Outcome.choices[1:])
 
@@ -17,7 +17,7 @@ class ReportFilter(django_filters.FilterSet):
         fields = ["resolved", "reason", "outcome"]
 
 
-class ReviewFilter(django_filters.FilterSet):
+class ReviewFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=Review.Status.choices)
 
     class Meta:

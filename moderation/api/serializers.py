@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer
 from accounts.models import Sanction
+from core.api.fields import TextField
 from forum.api.serializers import PostSerializer
 from moderation.models import Notice, Report, Review, Severity
 from moderation.sanctions import MEASURES, REASON_MAX_LENGTH
@@ -12,7 +13,7 @@ from moderation.services import REPORT_OUTCOMES
 
 class ReportCreateSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Report.Reason.choices)
-    comment = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    comment = TextField(max_length=1000, required=False, allow_blank=True, default="")
 
 
 class ReportSerializer(serializers.ModelSerializer):
@@ -84,7 +85,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 class NoticeCreateSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=[Severity.ADVICE, Severity.URGENT])
-    text = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    text = TextField(max_length=5000, required=False, allow_blank=True)
 
 
 class NoticeSerializer(serializers.ModelSerializer):
@@ -114,7 +115,7 @@ class SanctionCreateSerializer(serializers.Serializer):
     measure = serializers.ChoiceField(
         choices=MEASURES, help_text="warn, or suspend for 1d, 3d, 7d, 30d or indefinite(ly)."
     )
-    reason = serializers.CharField(max_length=REASON_MAX_LENGTH, help_text="Shown to the member.")
+    reason = TextField(max_length=REASON_MAX_LENGTH, help_text="Shown to the member.")
 
 
 class SanctionSerializer(serializers.ModelSerializer):
@@ -142,7 +143,7 @@ class SanctionSerializer(serializers.ModelSerializer):
 
 class ReportsResolveSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=REPORT_OUTCOMES)
-    warning = serializers.CharField(
+    warning = TextField(
         max_length=REASON_MAX_LENGTH,
         required=False,
         allow_blank=True,

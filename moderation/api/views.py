@@ -18,6 +18,7 @@ from accounts.models import Sanction, User
 from accounts.requests import AuthenticatedRequest
 from core import throttles
 from core.api.conditional import ConditionalGetMixin
+from core.api.pagination import StrictPageSize
 from forum import policy, selectors
 from forum import services as forum_services
 from forum.api.serializers import PostSerializer
@@ -136,7 +137,7 @@ class ReportListView(ConditionalGetMixin, generics.ListAPIView):
         )
 
 
-class QueuePagination(drf_pagination.PageNumberPagination):
+class QueuePagination(StrictPageSize, drf_pagination.PageNumberPagination):
     """Pages by number: the queue's order (urgent first, then longest waiting) is computed, so
     there is no single column a cursor could hold."""
 

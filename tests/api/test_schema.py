@@ -131,3 +131,20 @@ def test_real_answers_validate_against_their_branch_only(
         if item["kind"] == "post" and item["id"] == hidden.pk
     ]
     assert tombstones == [placeholder]
+
+
+def test_query_parameters_declare_what_the_api_refuses(spec):
+    schema, _ = spec
+
+    def parameter(path, name):
+        found = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == name]
+        return found[0]["schema"]
+
+    assert parameter("/api/v1/threads/", "page_size")["minimum"] == 1
+    assert parameter("/api/v1/moderation/queue/", "page")["minimum"] == 1
+    assert parameter("/api/v1/search/", "thread")["minimum"] == 1
+    category = parameter("/api/v1/threads/", "category")
+    assert category["minLength"] == 1 and category["pattern"] == r"\S"
+    # An empty cursor is the first page, as DRF reads it.
+    assert "minLength" not in parameter("/api/v1/threads/", "cursor")
+    assert parameter("/api/v1/changes/", "after")["pattern"] == r"^[0-9]{1,18}\.[0-2]\.[0-9]{1,18}$"

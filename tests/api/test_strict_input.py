@@ -87,3 +87,68 @@ def test_anonymous_revisions_are_a_401(anon, thread):
     response = anon.get(f"/api/v1/posts/{post.pk}/revisions/")
     assert response.status_code == 401
     assert error_of(response)["code"] == "not_authenticated"
+
+
+# JSON bodies take JSON's types as the schema gives them (core.api.fields): no "0" for false,
+# no "7" for 7, no 0 for "0".
+@pytest.mark.parametrize(
+    ("method", "url", "body", "field"),
+    [
+        ("post", "/api/v1/notifications/read/", {"all": 0}, "all"),
+        ("post", "/api/v1/notifications/read/", {"all": "true"}, "all"),
+        ("post", "/api/v1/notifications/read/", {"ids": ["7"]}, "ids"),
+        ("patch", "/api/v1/me/", {"signature": 0}, "signature"),
+        ("patch", "/api/v1/me/", {"bio": True}, "bio"),
+        ("post", "/api/v1/me/bookmarks/", {"post": "1"}, "post"),
+        ("post", "/api/v1/me/bookmarks/", {"thread": True}, "thread"),
+        (
+            "post",
+            "/api/v1/me/devices/",
+            {"platform": "ios", "app_id": "a", "push_token": 5},
+            "push_token",
+        ),
+        ("post", "/api/v1/threads/{thread}/read/", {"number": "1"}, "number"),
+    ],
+)
+def test_json_bodies_take_the_schemas_types_only(as_member, thread, method, url, body, field):
+    response = getattr(as_member, method)(url.format(thread=thread.pk), body)
+    assert response.status_code == 400, response.content
+    # A list's item is named by its index: ids.0
+    assert any(name.split(".")[0] == field for name in error_of(response)["fields"])
+
+
+def test_sign_in_refuses_a_number_for_replace_oldest(anon, member):
+    response = anon.post(
+        "/api/v1/auth/token/",
+        {"username": member.username, "password": "x", "replace_oldest": 1},
+    )
+    assert response.status_code == 400
+    assert "replace_oldest" in error_of(response)["fields"]
+
+
+@pytest.mark.parametrize("body", [{"locked": 1}, {"locked": "true"}])
+def test_a_lock_takes_a_json_boolean(as_moderator, thread, body):
+    response = as_moderator.post(f"/api/v1/threads/{thread.pk}/lock/", body)
+    assert response.status_code == 400
+    thread.refresh_from_db()
+    assert not thread.is_locked
+    assert (
+        as_moderator.post(f"/api/v1/threads/{thread.pk}/lock/", {"locked": True}).status_code == 200
+    )
+    thread.refresh_from_db()
+    assert thread.is_locked
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/v1/moderation/queue/?page_size=null", "page_size"),
+        ("/api/v1/moderation/queue/?page_size=0", "page_size"),
+        ("/api/v1/moderation/reports/?resolved=maybe", "resolved"),
+        ("/api/v1/moderation/reports/?reason=", "reason"),
+    ],
+)
+def test_moderation_lists_are_as_strict_as_the_others(as_moderator, url, field):
+    response = as_moderator.get(url)
+    assert response.status_code == 400, response.content
+    assert field in error_of(response)["fields"]

@@ -1,0 +1,42 @@
+"""Request fields that take JSON's types as they are.
+
+DRF's fields coerce: a CharField turns `{"body": 0}` into "0", a BooleanField takes 0, 1 and
+"yes", an IntegerField takes "7". The schema says string, boolean, integer, and a client sending
+anything else has a bug it should hear about (400), not a guess. For JSON bodies only: query
+parameters arrive as strings and keep DRF's (or django-filter's) parsing.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class TextField(serializers.CharField):
+    """A string, and only a string."""
+
+    default_error_messages = {"not_a_string": "Send text (a JSON string)."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class JSONBooleanField(serializers.BooleanField):
+    """`true` or `false`, nothing else."""
+
+    default_error_messages = {"invalid": "Send true or false (a JSON boolean)."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class JSONIntegerField(serializers.IntegerField):
+    """A JSON number without a fraction; not a string of digits, not a boolean."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, (bool, str)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
