@@ -2,19 +2,21 @@
 
 On top of CommonMark a post may hold:
 
-- quotes, ``[quote="username" post=123]text[/quote]``: each becomes a placeholder block
+- quotes, ``[quote="username" post=123]text[/quote]`` (also ``[quote=username]`` and a bare
+  ``[quote]``): a block container, like a ``>`` blockquote. The opening tag starts a line
+  (in a list item or a blockquote too); the text after it is parsed as blocks of its own until
+  a closing tag ends a line. Each becomes a placeholder block
   ``<blockquote class="quote" data-quote="POSITION">`` around the rendered excerpt; the
   header ("username wrote:") and the state of the source are added per viewer at read time
   by ``forum.quotes.render_post_html``. Quotes nest up to ``MAX_QUOTE_DEPTH``; deeper ones
-  collapse to an ellipsis. A tag inside code is text: an inline code span, or a fenced or
-  indented code block as markdown-it reads the body's block structure (so four spaces under
-  a list item continue the item, and are no code).
+  collapse to an ellipsis. A tag in code (a code span, a fenced or an indented code block),
+  a tag in the middle of a line and a quote that is never closed are text.
 - mentions, ``@username``: linked to the profile of an existing active member
   (case-insensitive), never inside code.
 
-The work is bounded: markdown-it's ``maxNesting`` caps block nesting (blockquotes, lists), the
-quote parser never recurses, and every inline step counts against a budget so that a
-pathological body is refused with a ValidationError instead of burning CPU.
+The work is bounded: markdown-it's ``maxNesting`` caps block nesting (blockquotes, lists and
+quotes), an unclosed quote is given up once, and every block and inline step counts against a
+budget so that a pathological body is refused with a ValidationError instead of burning CPU.
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ from django.urls import reverse
 from django.utils.html import escape
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
+from markdown_it.ruler import RuleOptionsType
+from markdown_it.rules_block.paragraph import paragraph as _paragraph_rule
 from markdown_it.rules_block.table import table as _table_rule
 from markdown_it.rules_core.linkify import linkify as _core_linkify
 from markdown_it.rules_inline.linkify import linkify as _inline_linkify
+from markdown_it.token import Token
 
 # Deeper blockquotes and lists are left as text by markdown-it past this level.
 MAX_NESTING = 20
@@ -279,13 +284,26 @@ def sanitize(html: str) -> str:
 
 
 # --- quotes ---------------------------------------------------------------------------------
+#
+# A quote is a block container of markdown-it, like a ">" blockquote: its opening tag starts a
+# line (inside a list item or a blockquote too), and the text after it, on the same line and
+# the next ones, is parsed as blocks of its own until a closing tag ends a line. So a tag in a
+# code block or a code span is text, a fence inside a quote keeps a "[/quote]" as code, and a
+# quote written in a list item stays in the item. A quote whose closing tag never comes is
+# text, as a "[" without its "]" is.
 
-_QUOTE_TAG = re.compile(
+_QUOTE_OPEN = re.compile(
     r'\[quote(?:=(?:"(?P<qname>[^"\]\n]{1,150})"|(?P<name>[^\s"\]]{1,150})))?'
-    r"(?:[ \t]+post=(?P<post>\d{1,18}))?[ \t]*\]"
-    r"|(?P<close>\[/quote\])",
+    r"(?:[ \t]+post=(?P<post>\d{1,18}))?[ \t]*\]",
     re.IGNORECASE,
 )
+_CLOSE = "[/quote]"
+_CLOSE_TAG = re.compile(re.escape(_CLOSE), re.IGNORECASE)
+# The type of the quote container, also the parentType of the blocks directly inside it.
+_QUOTE = "stoa_quote"
+# Like a ">" blockquote, a quote's tags end a paragraph, list or blockquote before them (the
+# table rule stops at what ends a blockquote).
+_TERMINATES: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote", "list"]}
 
 
 @dataclass(frozen=True)
@@ -316,7 +334,7 @@ class QuoteBlock:
 class Analysis:
     """The structure of a body, independent of the database: safe to cache by source."""
 
-    ops: list = field(default_factory=list)
+    tokens: list = field(default_factory=list)
     quotes: list[QuoteSpec] = field(default_factory=list)
     blocks: list[QuoteBlock] = field(default_factory=list)
     # (lower-cased name, quote depth it was written at: 0 is the author's own text)
@@ -327,83 +345,300 @@ class Analysis:
         return list(dict.fromkeys(name for name, depth in self.mentions if depth == 0))
 
 
-# Block structure only, no inline parse: where markdown-it sees fenced and indented code.
-_blocks = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).disable("inline")
+@dataclass
+class _Frame:
+    """A quote being parsed: the last line its content may reach, the token level of the
+    blocks directly in it, and whether it sits directly in the quote around it (then one run
+    of closing tags can end both)."""
+
+    end_line: int
+    level: int
+    direct: bool
 
 
-def _code_block_ranges(text: str) -> list[tuple[int, int]]:
-    """Spans of the fenced and indented code blocks of `text`, as markdown-it reads them (a
-    list item's indented continuation is not code; four spaces after a blank line are)."""
-    if "```" not in text and "~~~" not in text and "    " not in text and "\t" not in text:
-        return []
-    # markdown-it breaks lines at \n and at a lone \r: keep one character per character so
-    # that its line numbers map back onto `text`.
-    tokens = _blocks.parse(text.replace("\r", " "))
-    starts = [0]
-    for line in text.split("\n"):
-        starts.append(starts[-1] + len(line) + 1)
-    ranges = []
-    for token in tokens:
-        if token.type in ("fence", "code_block") and token.map:
-            first, last = token.map
-            ranges.append((starts[first], min(starts[last], len(text))))
-    return ranges
+class _QuoteParse:
+    """What the quote rules of one parse share (kept in the markdown-it environment)."""
+
+    def __init__(self, state) -> None:
+        self.frames: list[_Frame] = []
+        # Opening tags (by offset) whose quote never closed: text wherever they are retried,
+        # so that unclosed quotes inside unclosed quotes cost one parse each, not 2**n.
+        self.failed: set[int] = set()
+        # A close being handed out: the closing tags still to give, innermost quote first.
+        self.closers: list[int] = []
+        self.close_line = -1
+        self.runs = _closing_runs(state)
+        self.run_lines = sorted(self.runs)
+
+    def in_quote(self, state) -> bool:
+        """Whether the block being parsed sits directly in the innermost quote (not in a list
+        or blockquote inside it). By level: markdown-it's lheading rule leaves parentType
+        set to "paragraph" when it finds no underline."""
+        return bool(self.frames) and state.level == self.frames[-1].level
+
+    def closable(self) -> int:
+        """How many quotes one run of closing tags may end here: the innermost one and
+        those it sits directly in."""
+        count, i = 1, len(self.frames) - 1
+        while i > 0 and self.frames[i].direct:
+            count, i = count + 1, i - 1
+        return count
+
+    def closing_tags(self, state, line: int) -> list[int]:
+        """The closing tags that end `line` and would close quotes here (offsets). Tags of
+        the run past what may close are the quoted text's own."""
+        begin = state.bMarks[line] + state.tShift[line]
+        tags = [tag for tag in self.runs.get(line, ()) if tag >= begin]
+        return tags[len(tags) - min(len(tags), self.closable()) :]
+
+    def next_run(self, line: int) -> int | None:
+        k = bisect.bisect_left(self.run_lines, line)
+        return self.run_lines[k] if k < len(self.run_lines) else None
+
+    def close(self, state, line: int, tags: list[int]) -> None:
+        # Stop the innermost quote's content here; the quote rule takes it from there.
+        self.closers, self.close_line = list(tags), line
+        state.line = self.frames[-1].end_line
 
 
-def _code_ranges(text: str) -> list[tuple[int, int]]:
-    """Spans of code blocks (fenced and indented) and inline code spans, where [quote] is
-    just text.
+def _closing_runs(state) -> dict[int, list[int]]:
+    """Lines that end in closing tags (spaces between allowed): line -> offsets of the tags.
 
-    Linear scans only: a body of 60,000 backticks must not cost quadratic time."""
-    ranges = _code_block_ranges(text)
-    outside: list[tuple[int, int]] = []
-    cursor = 0
-    for start, end in ranges:
-        outside.append((cursor, start))
-        cursor = end
-    outside.append((cursor, len(text)))
-
-    # Inline code: a run of n backticks closes at the next run of exactly n backticks.
-    for start, end in outside:
-        runs = [(m.start(), m.end()) for m in re.finditer(r"`+", text[start:end])]
-        by_length: dict[int, list[int]] = {}
-        for i, (a, b) in enumerate(runs):
-            by_length.setdefault(b - a, []).append(i)
-        i = 0
-        while i < len(runs):
-            a, b = runs[i]
-            same = by_length[b - a]
-            k = bisect.bisect_right(same, i)
-            if k < len(same):
-                j = same[k]
-                ranges.append((start + a, start + runs[j][1]))
-                i = j + 1
-            else:
-                i += 1
-    ranges.sort()
-    return ranges
-
-
-def _quote_events(text: str) -> list[tuple[re.Match, re.Match]]:
-    """Matched [quote]...[/quote] pairs outside code; unmatched tags stay text."""
-    code = _code_ranges(text)
-    starts = [a for a, _ in code]
-
-    def in_code(pos: int) -> bool:
-        k = bisect.bisect_right(starts, pos) - 1
-        return k >= 0 and code[k][0] <= pos < code[k][1]
-
-    stack: list[re.Match] = []
-    pairs: list[tuple[re.Match, re.Match]] = []
-    for match in _QUOTE_TAG.finditer(text):
-        if code and in_code(match.start()):
+    Scanned once per body, each line from its end, so a long run costs its length only."""
+    src = state.src
+    ends = state.eMarks
+    last = len(ends) - 1  # every line of the body (lineMax is smaller inside a blockquote)
+    size = len(_CLOSE)
+    runs: dict[int, list[int]] = {}
+    for found in _CLOSE_TAG.finditer(src):
+        line = bisect.bisect_left(ends, found.start(), 0, last)
+        if line >= last or line in runs:
             continue
-        if match.group("close"):
-            if stack:
-                pairs.append((stack.pop(), match))
+        begin = ends[line - 1] + 1 if line else 0
+        pos, tags = ends[line], []
+        while True:
+            while pos > begin and src[pos - 1] in " \t":
+                pos -= 1
+            if pos - size < begin or src[pos - size : pos].lower() != _CLOSE:
+                break
+            pos -= size
+            tags.append(pos)
+        runs[line] = tags[::-1]
+    return {line: tags for line, tags in runs.items() if tags}
+
+
+def _quote_rule(state, start_line: int, end_line: int, silent: bool) -> bool:
+    if state.is_code_block(start_line):
+        return False
+    pos = state.bMarks[start_line] + state.tShift[start_line]
+    maximum = state.eMarks[start_line]
+    if state.src[pos : pos + 6].lower() != "[quote":
+        return False
+    opening = _QUOTE_OPEN.match(state.src, pos, maximum)
+    if opening is None:
+        return False
+    if silent:
+        return True  # an opening tag ends the paragraph before it, as ">" does
+    parse = state.env.get("_quote_parse")
+    if parse is None:
+        parse = state.env["_quote_parse"] = _QuoteParse(state)
+    if pos in parse.failed or state.level + 1 >= state.md.options.maxNesting:
+        return False
+
+    tokens_before, level_before = len(state.tokens), state.level
+    parent_type = state.parentType
+    direct = parse.in_quote(state)
+    line_marks = (
+        state.bMarks[start_line],
+        state.tShift[start_line],
+        state.sCount[start_line],
+        state.bsCount[start_line],
+    )
+    # Reference definitions resolve inside the text that holds them only: the quoting author
+    # cannot turn the quoted member's "[the guide]" into their link, nor the other way round.
+    outer_references = state.env.get("references")
+    references: dict = {}
+    state.env["references"] = references
+
+    name = opening.group("qname") or opening.group("name")
+    post = opening.group("post")
+    token = state.push("stoa_quote_open", "blockquote", 1)
+    token.markup = opening.group(0)
+    token.map = [start_line, start_line + 1]
+    token.meta = {
+        "start": pos,
+        "open_end": opening.end(),
+        "name": name.strip() if name else None,
+        "post": int(post) if post else None,
+        "references": references,
+    }
+    parse.frames.append(_Frame(end_line=end_line, level=state.level, direct=direct))
+    state.parentType = _QUOTE
+    first = opening.end()
+    while first < maximum and state.src[first] in " \t":
+        first += 1
+    content_line = start_line
+    if first < maximum:
+        # Text after the tag on its line: the quote's first line, as after a ">" marker.
+        state.bMarks[start_line], state.tShift[start_line] = first, 0
+        state.sCount[start_line] = state.bsCount[start_line] = state.blkIndent
+    else:
+        content_line += 1
+    try:
+        state.md.block.tokenize(state, content_line, end_line)
+    finally:
+        (
+            state.bMarks[start_line],
+            state.tShift[start_line],
+            state.sCount[start_line],
+            state.bsCount[start_line],
+        ) = line_marks
+        state.parentType = parent_type
+        if outer_references is None:
+            state.env.pop("references", None)
         else:
-            stack.append(match)
-    return pairs
+            state.env["references"] = outer_references
+        parse.frames.pop()
+
+    if not parse.closers:
+        # Never closed: the tag is text. Undo what the attempt produced.
+        del state.tokens[tokens_before:]
+        state.level, state.line = level_before, start_line
+        parse.failed.add(pos)
+        if direct:
+            # The quote around this one reads the same lines at the same level, so it finds
+            # no closing tag either: give it up now instead of parsing the rest again.
+            state.line = parse.frames[-1].end_line
+            return True
+        return False
+    tag = parse.closers.pop(0)
+    token.meta["close"] = tag
+    token.map[1] = parse.close_line + 1
+    closing = state.push("stoa_quote_close", "blockquote", -1)
+    closing.markup = _CLOSE
+    # Further closing tags of the run end the quotes around this one, on the same line.
+    state.line = parse.frames[-1].end_line if parse.closers else parse.close_line + 1
+    return True
+
+
+def _quote_close_rule(state, start_line: int, end_line: int, silent: bool) -> bool:
+    """A line of closing tags only: ends the quote(s) it is directly in. As a terminator it
+    ends a paragraph, list or blockquote inside a quote."""
+    parse = state.env.get("_quote_parse")
+    if parse is None or not parse.frames or start_line not in parse.runs:
+        return False
+    if state.is_code_block(start_line) or (not silent and not parse.in_quote(state)):
+        return False
+    tags = parse.closing_tags(state, start_line)
+    if not tags or tags[0] != state.bMarks[start_line] + state.tShift[start_line]:
+        return False  # text before the tags: the paragraph ends there (_quote_paragraph)
+    if not silent:
+        parse.close(state, start_line, tags)
+    return True
+
+
+def _quote_paragraph(state, start_line: int, end_line: int, silent: bool) -> bool:
+    """A paragraph directly in a quote ends at a line that ends in closing tags; the text
+    before the tags is its last line."""
+    parse = state.env.get("_quote_parse")
+    if parse is None or not parse.in_quote(state):
+        return _paragraph_rule(state, start_line, end_line, silent)
+    line = parse.next_run(start_line)
+    if line is None or line >= state.lineMax:
+        return _paragraph_rule(state, start_line, end_line, silent)
+    tags = parse.closing_tags(state, line)
+    begin = state.bMarks[line] + state.tShift[line]
+    if not tags or (line == start_line and tags[0] <= begin):
+        return _paragraph_rule(state, start_line, end_line, silent)
+    line_max, line_end = state.lineMax, state.eMarks[line]
+    state.lineMax, state.eMarks[line] = line + 1, tags[0]
+    try:
+        found = _paragraph_rule(state, start_line, end_line, silent)
+    finally:
+        state.lineMax, state.eMarks[line] = line_max, line_end
+    if found and not silent and state.line == line + 1 and tags[0] > begin:
+        parse.close(state, line, tags)
+    return found
+
+
+def _quote_structure(state) -> None:
+    """Core rule after the block parse: numbers the quotes, records what they hold and where
+    they are, and folds quotes nested past MAX_QUOTE_DEPTH into one marker each (so their
+    text is never parsed inline)."""
+    quotes: list[QuoteSpec] = []
+    blocks: list[QuoteBlock] = []
+    state.env["_quote_found"] = (quotes, blocks)
+    if "_quote_parse" not in state.env:
+        return
+    source = state.env.get("_source", state.src)
+    kept = []
+    depth = 0
+    for token in state.tokens:
+        if token.type == "stoa_quote_open":
+            depth += 1
+            meta = token.meta
+            position = None
+            if depth <= MAX_QUOTE_DEPTH and meta["name"]:
+                position = len(quotes)
+                quotes.append(
+                    QuoteSpec(
+                        position=position,
+                        username=meta["name"],
+                        post_id=meta["post"],
+                        excerpt=source[meta["open_end"] : meta["close"]].strip(),
+                        depth=depth,
+                    )
+                )
+            meta["position"] = position
+            blocks.append(QuoteBlock(position, depth, meta["start"], meta["close"] + len(_CLOSE)))
+            if depth == MAX_QUOTE_DEPTH + 1:
+                kept.append(Token("stoa_quote_collapsed", "p", 0))
+        elif token.type == "stoa_quote_close":
+            depth -= 1
+            if depth >= MAX_QUOTE_DEPTH:
+                continue
+        if depth <= MAX_QUOTE_DEPTH:
+            kept.append(token)
+    state.tokens = kept
+
+
+def _inline_by_quote(state) -> None:
+    """markdown-it's inline step, with each quote's text resolved against the references
+    defined in that quote only (the author's own text against the author's)."""
+    envs = [state.env]
+    for token in state.tokens:
+        if token.type == "stoa_quote_open":
+            envs.append({**state.env, "references": token.meta["references"]})
+        elif token.type == "stoa_quote_close":
+            envs.pop()
+        elif token.type == "inline":
+            if token.children is None:
+                token.children = []
+            state.md.inline.parse(token.content, state.md, envs[-1], token.children)
+
+
+def _render_quote_open(self, tokens, idx, options, env) -> str:
+    position = tokens[idx].meta.get("position")
+    attr = f' data-quote="{position}"' if position is not None else ""
+    return f'<blockquote class="quote"{attr}>\n'
+
+
+def _render_quote_close(self, tokens, idx, options, env) -> str:
+    return "</blockquote>\n"
+
+
+def _render_quote_collapsed(self, tokens, idx, options, env) -> str:
+    return '<p class="quote-collapsed">[…]</p>\n'
+
+
+_md.block.ruler.before("reference", "stoa_quote", _quote_rule, _TERMINATES)
+_md.block.ruler.before("reference", "stoa_quote_close", _quote_close_rule, _TERMINATES)
+_md.block.ruler.at("paragraph", _quote_paragraph)
+_md.core.ruler.after("block", "stoa_quotes", _quote_structure)
+_md.core.ruler.at("inline", _inline_by_quote)
+_md.add_render_rule("stoa_quote_open", _render_quote_open)
+_md.add_render_rule("stoa_quote_close", _render_quote_close)
+_md.add_render_rule("stoa_quote_collapsed", _render_quote_collapsed)
 
 
 def _parse_md(text: str, env: dict) -> list:
@@ -420,17 +655,9 @@ def _parse_md(text: str, env: dict) -> list:
         ) from None
 
 
-def _collect_mentions(tokens: list, depth: int, into: list[tuple[str, int]]) -> None:
-    for token in tokens:
-        if token.type == "inline" and token.children:
-            for child in token.children:
-                if child.type == "mention":
-                    into.append((child.content.lower(), depth))
-
-
 @lru_cache(maxsize=8)
 def analyse(source: str) -> Analysis:
-    """Parse a body once: markdown tokens of each piece, quotes and mentions.
+    """Parse a body once: its markdown tokens, quotes and mentions.
 
     Cached by source (pure function of the text), so that the content check, the render and
     the sync of one write parse it once. Treat the result as read-only.
@@ -440,61 +667,23 @@ def analyse(source: str) -> Analysis:
         raise ValidationError(
             {"body": [f"A post can have at most {MAX_LINES:,} lines. Please shorten it."]}
         )
-    budget = [0]
-    # One markdown-it environment per quote (and one for the author's own text): reference
-    # definitions ("[guide]: https://...") are resolved inside the text that holds them only,
-    # so the quoting author cannot turn the quoted member's "[the guide]" into their link,
-    # and a quoted definition cannot restyle the author's text.
-    frames: list[dict] = [{"_budget": budget}]
-    analysis = Analysis()
-    events: list[tuple[int, str, re.Match, re.Match | None]] = []
-    for opening, end_tag in _quote_events(source):
-        events.append((opening.start(), "open", opening, end_tag))
-        events.append((end_tag.start(), "close", end_tag, None))
-    events.sort(key=lambda e: e[0])
-
+    # markdown-it turns "\r\n" into one character: keep one character per character so that
+    # the quotes' offsets are offsets into `source` (clean_body leaves no "\r\n" anyway).
+    text = source.replace("\r", " ") if "\r" in source else source
+    env: dict = {"_budget": [0], "_source": source}
+    tokens = _parse_md(text, env)
+    quotes, blocks = env["_quote_found"]
+    analysis = Analysis(tokens=tokens, quotes=quotes, blocks=blocks)
     depth = 0
-    cursor = 0
-
-    def text_piece(end: int) -> None:
-        piece = source[cursor:end]
-        if depth <= MAX_QUOTE_DEPTH and piece.strip():
-            tokens = _parse_md(piece, frames[-1])
-            analysis.ops.append(("md", tokens))
-            _collect_mentions(tokens, depth, analysis.mentions)
-
-    for _, kind, match, closing in events:
-        text_piece(match.start())
-        if kind == "open":
-            assert closing is not None  # an opening tag's event carries its closing tag
+    for token in tokens:
+        if token.type == "stoa_quote_open":
             depth += 1
-            frames.append({"_budget": budget})
-            position = None
-            if depth <= MAX_QUOTE_DEPTH:
-                name = match.group("qname") or match.group("name")
-                if name:
-                    position = len(analysis.quotes)
-                    post_id = match.group("post")
-                    analysis.quotes.append(
-                        QuoteSpec(
-                            position=position,
-                            username=name.strip(),
-                            post_id=int(post_id) if post_id else None,
-                            excerpt=source[match.end() : closing.start()].strip(),
-                            depth=depth,
-                        )
-                    )
-                analysis.ops.append(("open", position))
-            elif depth == MAX_QUOTE_DEPTH + 1:
-                analysis.ops.append(("collapsed", None))
-            analysis.blocks.append(QuoteBlock(position, depth, match.start(), closing.end()))
-        else:
-            if depth <= MAX_QUOTE_DEPTH:
-                analysis.ops.append(("close", None))
+        elif token.type == "stoa_quote_close":
             depth -= 1
-            frames.pop()
-        cursor = match.end()
-    text_piece(len(source))
+        elif token.type == "inline" and token.children:
+            for child in token.children:
+                if child.type == "mention":
+                    analysis.mentions.append((child.content.lower(), depth))
     return analysis
 
 
@@ -524,18 +713,7 @@ def render_markdown(source: str, *, mention_users: dict | None = None) -> str:
     if mention_users is None:
         mention_users = resolve_mentions(mention_names(analysis))
     env = {"mention_users": mention_users}
-    out: list[str] = []
-    for kind, value in analysis.ops:
-        if kind == "md":
-            out.append(_md.renderer.render(value, _md.options, env))
-        elif kind == "open":
-            attr = f' data-quote="{value}"' if value is not None else ""
-            out.append(f'<blockquote class="quote"{attr}>\n')
-        elif kind == "close":
-            out.append("</blockquote>\n")
-        else:
-            out.append('<p class="quote-collapsed">[…]</p>\n')
-    return sanitize("".join(out))
+    return sanitize(_md.renderer.render(analysis.tokens, _md.options, env))
 
 
 def cut_blocks(source: str, blocks: list[QuoteBlock]) -> str:

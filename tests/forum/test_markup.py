@@ -310,6 +310,101 @@ def test_unbalanced_quote_tags_stay_text():
     assert "[/quote] stray" in html
 
 
+def test_a_quote_in_a_list_item_renders_inside_the_item():
+    body = '- first\n\n  [quote="a" post=1]\n  quoted words\n  [/quote]\n- second'
+    html = markup.render_markdown(body)
+    first_item = html[html.index("<li>") : html.index("</li>")]
+    assert 'data-quote="0"' in first_item
+    assert "<p>quoted words</p>" in first_item
+    assert html.index("</blockquote>") < html.index("<li>", html.index("<li>") + 1)
+    # On one line, in a tight list, too.
+    html = markup.render_markdown('- [quote="a" post=1]short[/quote]\n- next')
+    assert html.startswith('<ul>\n<li>\n<blockquote class="quote" data-quote="0">\n<p>short')
+    assert html.endswith("</blockquote>\n</li>\n<li>next</li>\n</ul>\n")
+
+
+def test_a_quote_tag_in_the_middle_of_a_line_is_text():
+    body = 'As she said [quote="a" post=1]squat deep[/quote] and so on'
+    assert markup.analyse(body).quotes == []
+    html = markup.render_markdown(body)
+    assert "data-quote" not in html
+    assert 'As she said [quote="a" post=1]squat deep[/quote] and so on' in html
+    # A closing tag that does not end its line does not close.
+    body = '[quote="a" post=1]\nwords [/quote] more words'
+    assert markup.analyse(body).quotes == []
+
+
+def test_an_unclosed_quote_is_text_and_the_rest_of_the_post_renders():
+    body = '[quote="a" post=1]\nforgot to close\n\n**mine**'
+    analysis = markup.analyse(body)
+    assert analysis.quotes == [] and analysis.blocks == []
+    html = markup.render_markdown(body)
+    assert '<p>[quote="a" post=1]\nforgot to close</p>' in html
+    assert "<strong>mine</strong>" in html
+    assert markup.own_text(body) == body
+
+
+def test_a_quote_in_fenced_or_indented_code_is_code():
+    fenced = 'Like this:\n\n```\n[quote="a" post=1]\nx\n[/quote]\n```\n'
+    indented = 'Like this:\n\n    [quote="a" post=1]\n    x\n    [/quote]\n'
+    for body in (fenced, indented):
+        assert markup.analyse(body).quotes == []
+        html = markup.render_markdown(body)
+        assert "data-quote" not in html
+        assert '<code>[quote="a" post=1]\nx\n[/quote]\n</code>' in html
+    # Code inside a quote stays code, and the quote still closes after it.
+    body = '[quote="a" post=1]\n    [/quote]\n[/quote]'
+    assert [q.excerpt for q in markup.analyse(body).quotes] == ["[/quote]"]
+    assert "<code>[/quote]\n</code>" in markup.render_markdown(body)
+
+
+def test_one_run_of_closing_tags_ends_the_quotes_it_closes_and_no_more():
+    body = '[quote="a" post=1]\n[quote="b" post=2]\ninner[/quote][/quote]\nmine'
+    analysis = markup.analyse(body)
+    assert [(q.username, q.depth, q.excerpt) for q in analysis.quotes] == [
+        ("a", 1, '[quote="b" post=2]\ninner[/quote]'),
+        ("b", 2, "inner"),
+    ]
+    html = markup.render_markdown(body)
+    assert html.endswith("</blockquote>\n</blockquote>\n<p>mine</p>\n")
+    # A closing tag too many is the quoted text's own.
+    html = markup.render_markdown('[quote="a" post=1]x[/quote][/quote]')
+    assert '<blockquote class="quote" data-quote="0">\n<p>x[/quote]</p>\n</blockquote>' in html
+
+
+def test_a_closed_quote_inside_an_unclosed_one_is_still_a_quote():
+    body = '[quote="a" post=1]\n[quote="b" post=2]\ninner\n[/quote]\nno end'
+    analysis = markup.analyse(body)
+    assert [(q.username, q.depth) for q in analysis.quotes] == [("b", 1)]
+    assert markup.render_markdown(body).startswith('<p>[quote="a" post=1]</p>')
+
+
+def test_many_unclosed_quotes_cost_one_attempt_each():
+    body = "".join(f'[quote="m{i}" post={i}]\nline {i}\n\n' for i in range(40))
+    started = time.perf_counter()
+    assert markup.analyse(body).quotes == []
+    assert time.perf_counter() - started < 0.5
+
+
+def test_references_resolve_inside_the_quote_that_defines_them_only():
+    body = (
+        '[quote="a" post=1]\nsee [guide]\n\n[guide]: https://quoted.example/\n[/quote]\n\n'
+        "and [guide] and [mine]\n\n[mine]: https://author.example/"
+    )
+    html = markup.render_markdown(body)
+    quoted = html[: html.index("</blockquote>")]
+    assert 'href="https://quoted.example/"' in quoted
+    assert html.count("quoted.example") == 1
+    assert "and [guide] and " in html
+    assert 'href="https://author.example/"' in html[html.index("</blockquote>") :]
+
+
+def test_mentions_carry_the_depth_of_the_quote_they_are_in():
+    body = '@ann\n\n[quote="a" post=1]\n@bob\n[quote="b" post=2]@cy[/quote]\n[/quote]'
+    assert markup.analyse(body).mentions == [("ann", 0), ("bob", 1), ("cy", 2)]
+    assert markup.analyse(body).own_mentions == ["ann"]
+
+
 def test_mentions_link_existing_active_members_case_insensitively(member):
     inactive = User.objects.create(username="sleeper", is_active=False)
     html = markup.render_markdown(

@@ -160,7 +160,7 @@ def test_report_page_gives_only_what_the_reader_may_read(client, quoting, other_
 def test_forged_quote_of_a_post_cannot_probe_its_removed_quotes(quoting, thread, other_member):
     """Quote rows are verified against what the quoting author may read of the source: a
     forged excerpt of the removed text is unverified, exactly like one that is not there."""
-    probe = f'[quote="{quoting.author.username}" post={quoting.pk}]555-0199[/quote] hm'
+    probe = f'[quote="{quoting.author.username}" post={quoting.pk}]555-0199[/quote]\nhm'
     reply = services.post_reply(author=other_member, thread=thread, body=probe)
     reply = selectors.post_queryset().get(pk=reply.pk)
     assert [q["state"] for q in quotes.quote_states(reply, other_member)] == ["unverified"]
