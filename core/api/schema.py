@@ -59,7 +59,7 @@ def add_error_responses(result, generator, request, public):
         },
     )
     ref = {"$ref": "#/components/schemas/Error"}
-    for path_item in result.get("paths", {}).values():
+    for path, path_item in result.get("paths", {}).items():
         for method, operation in path_item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
@@ -92,7 +92,7 @@ def add_error_responses(result, generator, request, public):
             if method == "get":
                 responses.setdefault("304", {"description": "Not modified (If-None-Match)."})
                 _declare_conditional_get(operation)
-            _declare_strict_query(operation)
+            _declare_strict_query(operation, path=path)
             # Sign-in and other open operations: say explicitly that no credentials are needed.
             operation.setdefault("security", [{}])
     _type_nullable_references(schemas)
@@ -143,9 +143,12 @@ def _declare_conditional_get(operation: dict) -> None:
 
 # Query parameters where an empty value means "absent": the first page, the whole post.
 EMPTY_MEANS_ABSENT = {"cursor", "excerpt"}
+# Search reads its parameters with the search page's form, which sends its empty fields: there
+# an empty text parameter means "any".
+FORM_QUERIES = {"/api/v1/search/"}
 
 
-def _declare_strict_query(operation: dict) -> None:
+def _declare_strict_query(operation: dict, *, path: str) -> None:
     """A query parameter that is present must be valid (README, "Input is strict"): an empty or
     blank one is a 400, and so is a number below 1 (page sizes, pages and ids all start at 1).
     Say so, so that clients and schema-driven tests do not take `?category=` or `?page_size=0`
@@ -156,7 +159,7 @@ def _declare_strict_query(operation: dict) -> None:
             continue
         if schema.get("type") == "integer" and "minimum" not in schema:
             schema["minimum"] = 1
-        if schema.get("type") == "string" and "enum" not in schema:
+        if schema.get("type") == "string" and "enum" not in schema and path not in FORM_QUERIES:
             schema.setdefault("minLength", 1)
             if "format" not in schema:
                 schema.setdefault("pattern", r"\S")

@@ -148,3 +148,11 @@ def test_query_parameters_declare_what_the_api_refuses(spec):
     # An empty cursor is the first page, as DRF reads it.
     assert "minLength" not in parameter("/api/v1/threads/", "cursor")
     assert parameter("/api/v1/changes/", "after")["pattern"] == r"^[0-9]{1,18}\.[0-2]\.[0-9]{1,18}$"
+
+
+def test_search_keeps_its_forms_empty_fields_optional(spec, anon):
+    schema, _ = spec
+    parameters = schema["paths"]["/api/v1/search/"]["get"]["parameters"]
+    category = next(p for p in parameters if p["name"] == "category")["schema"]
+    assert "minLength" not in category
+    assert anon.get("/api/v1/search/", {"q": "squat", "category": ""}).status_code == 200
