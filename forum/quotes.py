@@ -41,9 +41,15 @@ def readable_source(post: Post, user: AnyUser | None) -> str:
     """
     if "[" not in post.source:
         return post.source
-    by_position = {q.position: q for q in _quotes_of(post)}
+    rows = _quotes_of(post)
+    analysis = analyse(post.source)
+    if [(q.position, q.username, q.excerpt) for q in rows] != [
+        (spec.position, spec.username[:150], spec.excerpt) for spec in analysis.quotes
+    ]:
+        return _without_any_quote(post.source, analysis.blocks, rows, user)
+    by_position = {q.position: q for q in rows}
     cut = []
-    for block in analyse(post.source).blocks:
+    for block in analysis.blocks:
         if block.depth > MAX_QUOTE_DEPTH:
             cut.append(block)
         elif block.position is not None:
@@ -51,6 +57,19 @@ def readable_source(post: Post, user: AnyUser | None) -> str:
             if quote is not None and quote_state(quote, user) == REMOVED:
                 cut.append(block)
     return cut_blocks(post.source, cut) if cut else post.source
+
+
+def _without_any_quote(source: str, blocks: list, rows: list[Quote], user: AnyUser | None) -> str:
+    # The rows were written from another reading of the text than today's (a post saved
+    # before quotes were blocks: a tag in the middle of a line was a quote then), so they
+    # cannot be paired with the blocks found now. Give none of the quoted text: every block
+    # found is cut, and the excerpt of every quote the reader may not see is cut wherever it
+    # still stands.
+    text = cut_blocks(source, blocks)
+    for quote in rows:
+        if quote.excerpt and quote_state(quote, user) == REMOVED:
+            text = text.replace(quote.excerpt, "")
+    return text
 
 
 def readable_text_of(source: str, user: AnyUser | None) -> str:

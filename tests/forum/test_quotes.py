@@ -160,3 +160,30 @@ def test_thread_page_with_quotes_costs_the_same_queries(client, member, make_thr
     assert count(small.get_absolute_url()) == count(big.get_absolute_url())
     assert Post.objects.filter(thread=big, quotes__isnull=False).count() == 6
     assert Post.objects.filter(thread=small, quotes__isnull=False).count() == 1
+
+
+def test_a_post_saved_under_the_old_quote_syntax_gives_none_of_a_removed_quote(
+    member, moderator, thread, source
+):
+    # Before quotes were blocks, a tag in the middle of a line was a quote: such a post has a
+    # Quote row that today's reading of its text does not find.
+    body = f'As she said [quote="{source.author.username}" post={source.pk}]Deadlifts fix backs.'
+    body += '[/quote] and then\n\n[quote="x"]\nsome plain quote\n[/quote]'
+    post = services.post_reply(author=member, thread=thread, body=body)
+    Quote.objects.filter(post=post).update(position=1)  # the plain quote came second then
+    Quote.objects.create(
+        post=post,
+        source=source,
+        username=source.author.username,
+        position=0,
+        verified=True,
+        excerpt="Deadlifts fix backs.",
+    )
+    services.post_hide(actor=moderator, post=source)
+    post = selectors.post_queryset().get(pk=post.pk)
+    text = quotes.readable_source(post, member)
+    assert "Deadlifts" not in text
+    assert "some plain quote" not in text
+    assert text.startswith("As she said [quote=")
+    # A moderator, who may read the source, is given its words.
+    assert "Deadlifts fix backs." in quotes.readable_source(post, moderator)
