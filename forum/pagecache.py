@@ -65,16 +65,22 @@ def seconds() -> int:
     return int(settings.STOA.get("PAGE_CACHE_SECONDS", 0))
 
 
-def version() -> int:
-    current = cache.get(VERSION_KEY)
-    if current is None:
-        # Started from the clock, not from 1: if the counter is evicted while pages are not,
-        # the new count is past every version those pages were stored under.
+def _counters(*keys: str) -> list[int]:
+    """The counters at `keys`, read together. One missing starts from the clock, not from 1:
+    if a counter is evicted while pages are not, the new count is past every version those
+    pages were stored under (and if it is evicted again in between, this read uses the clock)."""
+    found = cache.get_many(keys)
+    if len(found) < len(keys):
         start = int(time.time() * 1000)
-        cache.add(VERSION_KEY, start, timeout=None)
-        # Evicted or flushed again in between: this read uses the clock too.
-        current = cache.get(VERSION_KEY, start)
-    return int(current)
+        for key in keys:
+            if key not in found:
+                cache.add(key, start, timeout=None)
+        found = {**dict.fromkeys(keys, start), **cache.get_many(keys)}
+    return [int(found[key]) for key in keys]
+
+
+def version() -> int:
+    return _counters(VERSION_KEY)[0]
 
 
 def bump() -> None:
@@ -211,15 +217,8 @@ def _reader_key(user_id: int) -> str:
 
 def _versions(user_id: int) -> tuple[int, int]:
     """The content version and the reader's, read together."""
-    keys = [VERSION_KEY, _reader_key(user_id)]
-    found = cache.get_many(keys)
-    if len(found) < 2:
-        start = int(time.time() * 1000)
-        for key in keys:
-            if key not in found:
-                cache.add(key, start, timeout=None)
-        found = {**{key: start for key in keys}, **cache.get_many(keys)}
-    return int(found[VERSION_KEY]), int(found[_reader_key(user_id)])
+    content, reader = _counters(VERSION_KEY, _reader_key(user_id))
+    return content, reader
 
 
 def _bump_readers(user_ids: frozenset[int]) -> None:
