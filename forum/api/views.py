@@ -459,6 +459,18 @@ class SearchView(RateLimitHeadersMixin, ConditionalGetMixin, generics.ListAPIVie
         return [throttle() for throttle in throttles.SEARCHING]
 
     def list(self, request: Request, *args, **kwargs):
+        # The form reads an empty field as "any" (the search page sends its empty fields).
+        # Through the API only the text filters may be empty, as the schema says: an empty
+        # thread or date is a 400.
+        blank = [
+            name
+            for name in ("thread", "since", "until")
+            if name in request.query_params and not request.query_params[name].strip()
+        ]
+        if blank:
+            raise ValidationError(
+                {name: ["This field may not be blank."] for name in blank}, code="blank"
+            )
         form = SearchForm(request.query_params)
         if not form.is_valid():
             raise ValidationError(form.errors.as_data())

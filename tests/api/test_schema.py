@@ -156,3 +156,14 @@ def test_search_keeps_its_forms_empty_fields_optional(spec, anon):
     category = next(p for p in parameters if p["name"] == "category")["schema"]
     assert "minLength" not in category
     assert anon.get("/api/v1/search/", {"q": "squat", "category": ""}).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["thread", "since", "until"])
+def test_search_refuses_an_empty_number_or_date_as_its_schema_says(spec, anon, name):
+    schema, _ = spec
+    parameters = schema["paths"]["/api/v1/search/"]["get"]["parameters"]
+    declared = next(p for p in parameters if p["name"] == name)["schema"]
+    assert declared.get("type") == "integer" or declared.get("format") == "date"
+    response = anon.get("/api/v1/search/", {"q": "squat", name: ""})
+    assert response.status_code == 400
+    assert name in response.json()["error"]["fields"]
