@@ -11,6 +11,12 @@ from forum import search
 from forum.models import Category, Subscription, Thread
 
 SEARCH_QUERY_MAX = 200
+# What the API schema declares a query must contain, for clients and schema-driven tests. The
+# form's rule is "at least one letter or digit", Unicode's; a schema regex cannot say that
+# portably (`\w` is ASCII in ECMA-262 and Unicode in Python), so it says the part both read
+# the same way: some character that is not ASCII punctuation, space or control. Every query
+# without one has no letter or digit, so the form refuses all that the schema rules out.
+SEARCH_QUERY_PATTERN = r"[^\x00-/:-@\[-`{-\x7f]"
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:

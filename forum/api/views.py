@@ -25,7 +25,7 @@ from core.api.conditional import ConditionalGetMixin
 from core.api.ratelimit import RateLimitHeadersMixin
 from forum import policy, quotes, selectors, services
 from forum.api import filters, serializers
-from forum.forms import SEARCH_QUERY_MAX, SearchForm
+from forum.forms import SEARCH_QUERY_MAX, SEARCH_QUERY_PATTERN, SearchForm
 from forum.models import Block, Bookmark, Post, PostRevision, Reaction, Subscription, Thread
 from forum.policy import AnyUser
 
@@ -438,7 +438,12 @@ class PostQuoteView(APIView):
     parameters=[
         OpenApiParameter(
             "q",
-            {"type": "string", "minLength": 1, "maxLength": SEARCH_QUERY_MAX, "pattern": r"\w"},
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": SEARCH_QUERY_MAX,
+                "pattern": SEARCH_QUERY_PATTERN,
+            },
             required=True,
             description="What to look for.",
         ),

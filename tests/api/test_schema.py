@@ -3,9 +3,15 @@ declared, so typed clients generated from it name and expose what the server doe
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.core.cache import cache
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +173,34 @@ def test_search_refuses_an_empty_number_or_date_as_its_schema_says(spec, anon, n
     response = anon.get("/api/v1/search/", {"q": "squat", name: ""})
     assert response.status_code == 400
     assert name in response.json()["error"]["fields"]
+
+
+def test_the_search_query_pattern_reads_the_same_in_ecma_and_python(spec):
+    # Schema regexes are ECMA-262's; Python's `re` (schemathesis, hypothesis-jsonschema) reads
+    # the shorthand classes \\w, \\d and \\b differently for non-ASCII text. Seed 1700576675
+    # sent q="\u00e6}" as a query `\\w` rules out; the API rightly searched for it.
+    schema, _ = spec
+    parameters = schema["paths"]["/api/v1/search/"]["get"]["parameters"]
+    pattern = next(p for p in parameters if p["name"] == "q")["schema"]["pattern"]
+    assert not re.search(r"\\[wWdDbB]", pattern)
+    assert re.search(pattern, "\u00e6}") and re.search(pattern, "\U0001d7d8")
+
+
+@pytest.fixture(scope="module")
+def q_pattern():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    parameters = schema["paths"]["/api/v1/search/"]["get"]["parameters"]
+    return re.compile(next(p for p in parameters if p["name"] == "q")["schema"]["pattern"])
+
+
+@hypothesis_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(q=st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=6))
+def test_search_refuses_every_query_its_schema_rules_out(q_pattern, anon, q):
+    cache.clear()  # the search throttle
+    response = anon.get("/api/v1/search/", {"q": q})
+    if not q_pattern.search(q):
+        assert response.status_code == 400, q
+    else:
+        assert response.status_code in (200, 400), q
