@@ -35,6 +35,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from rest_framework.throttling import BaseThrottle
 
+from core import cache as shared_cache
 from core import throttles
 
 # The request attribute a refusal is left on, for the views (and the middleware) to answer 429.
@@ -96,13 +97,7 @@ def _count(key: str) -> int:
 
 
 def _bump(key: str, period: int) -> None:
-    for _ in range(2):
-        cache.add(key, 0, timeout=period + 1)
-        try:
-            cache.incr(key)
-            return
-        except ValueError:
-            continue  # expired between add and incr
+    shared_cache.count_hit(key, timeout=period + 1)
 
 
 def _minutes(seconds: float) -> str:

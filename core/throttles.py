@@ -11,16 +11,17 @@ from __future__ import annotations
 import math
 import time
 
-from django.core.cache import cache
 from django.http import HttpRequest
 from rest_framework.throttling import SimpleRateThrottle as _DRFSimpleRateThrottle
+
+from core import cache as shared
 
 
 def hit(key: str, *, limit: int, period: int, now: float | None = None) -> float | None:
     """Count one event under `key`. None while within `limit` per `period` seconds, else the
     seconds left until the window ends (for Retry-After).
 
-    A fixed window moved with the cache's atomic add/incr, never read-then-written, so parallel
+    A fixed window counted atomically (core.cache.count_hit), never read-then-written, so parallel
     requests cannot all slip under the limit; with REDIS_URL every process shares it.
     """
     count, left = count_hit(key, period=period, now=now)
@@ -35,14 +36,7 @@ def count_hit(key: str, *, period: int, now: float | None = None) -> tuple[int, 
     now = time.time() if now is None else now
     window = int(now // period)
     window_key = f"ratelimit:{key}:{window}"
-    for _ in range(2):
-        cache.add(window_key, 0, timeout=period + 1)
-        try:
-            return cache.incr(window_key), (window + 1) * period - now
-        except ValueError:
-            # The counter expired between add and incr: start the window again.
-            continue
-    return 0, (window + 1) * period - now
+    return shared.count_hit(window_key, timeout=period + 1), (window + 1) * period - now
 
 
 BUDGETS_ATTR = "_ratelimit_budgets"

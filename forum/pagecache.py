@@ -20,10 +20,9 @@ default only with REDIS_URL (STOA["PAGE_CACHE_SECONDS"], 0 turns it off).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +33,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
+
+from core import cache as shared_cache
 
 VERSION_KEY = "content-version"
 # The pages and API reads whose anonymous answer is the same for every anonymous reader.
@@ -83,18 +84,46 @@ def version() -> int:
     return _counters(VERSION_KEY)[0]
 
 
-def bump() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # no counter yet: the first read starts one past every stored page
+def _bump_counters(keys: Iterable[str]) -> None:
+    """Move the content version and readers' versions at `keys` forward, in one round trip
+    (core.cache.incr_existing). A missing content version starts one past every stored page
+    (version() starts it from the clock); a reader without a counter starts one at their next
+    read."""
+    if shared_cache.incr_existing(keys).get(VERSION_KEY, 0) is None:
         version()
+
+
+def bump() -> None:
+    _bump_counters([VERSION_KEY])
+
+
+def _bump_at_commit(keys: Iterable[str]) -> None:
+    """Bump `keys` again once the transaction commits: one round trip for the bumps of the
+    transaction (a reply moves the content version and its author's), not one per write. The
+    keys join a callback registered under the same savepoints, which runs exactly when a
+    callback of their own would (a rolled-back savepoint drops both)."""
+    keys = set(keys)
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        savepoints = set(connection.savepoint_ids)
+        for registered_under, callback, _ in connection.run_on_commit:
+            batch = getattr(callback, "pagecache_keys", None)
+            if batch is not None and registered_under == savepoints:
+                batch |= keys
+                return
+
+    def flush() -> None:
+        _bump_counters(keys)
+
+    flush.pagecache_keys = keys  # type: ignore[attr-defined]
+    transaction.on_commit(flush)
 
 
 def content_changed() -> None:
     """Call after a write readers can see that no watched model's save reports (bulk
     inserts, queryset updates)."""
     bump()
-    transaction.on_commit(bump)
+    _bump_at_commit([VERSION_KEY])
 
 
 def _on_save(sender, instance, update_fields=None, **kwargs) -> None:
@@ -221,20 +250,14 @@ def _versions(user_id: int) -> tuple[int, int]:
     return content, reader
 
 
-def _bump_readers(user_ids: frozenset[int]) -> None:
-    for user_id in user_ids:
-        # No counter yet: their next read starts one.
-        with contextlib.suppress(ValueError):
-            cache.incr(_reader_key(user_id))
-
-
 def readers_changed(user_ids) -> None:
     """What these members see of their own changed (read positions, notifications...): call
     after a write that no model's save reports (bulk inserts, queryset updates)."""
-    ids = frozenset(int(pk) for pk in user_ids if pk is not None)
-    if ids:
-        _bump_readers(ids)
-        transaction.on_commit(lambda: _bump_readers(ids))
+    keys = {_reader_key(int(pk)) for pk in user_ids if pk is not None}
+    if keys:
+        # No counter yet: their next read starts one.
+        shared_cache.incr_existing(keys)
+        _bump_at_commit(keys)
 
 
 # Saves of a member's account that touch only these change nothing their pages show.

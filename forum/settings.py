@@ -136,7 +136,7 @@ if REDIS_URL:
     # One cache for every process: throttles and rate limits hold across workers.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",  # Django's, with fewer round trips
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "stoa",
         }
