@@ -10,5 +10,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from core import charsets
+        from core.api import blank  # noqa: F401  (registers the schema of request strings)
 
         charsets.install()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.api.blank import NOT_BLANK_PATTERN
 from core.api.exceptions import FIELD_CODES
 
 ERROR_STATUSES = {
@@ -162,7 +163,7 @@ def _declare_strict_query(operation: dict, *, path: str) -> None:
         if schema.get("type") == "string" and "enum" not in schema and path not in FORM_QUERIES:
             schema.setdefault("minLength", 1)
             if "format" not in schema:
-                schema.setdefault("pattern", r"\S")
+                schema.setdefault("pattern", NOT_BLANK_PATTERN)
 
 
 def _type_nullable_references(schemas: dict) -> None:

@@ -13,6 +13,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from core.api.blank import NOT_BLANK_PATTERN
+
 pytestmark = pytest.mark.django_db
 
 
@@ -150,10 +152,72 @@ def test_query_parameters_declare_what_the_api_refuses(spec):
     assert parameter("/api/v1/moderation/queue/", "page")["minimum"] == 1
     assert parameter("/api/v1/search/", "thread")["minimum"] == 1
     category = parameter("/api/v1/threads/", "category")
-    assert category["minLength"] == 1 and category["pattern"] == r"\S"
+    assert category["minLength"] == 1 and category["pattern"] == NOT_BLANK_PATTERN
     # An empty cursor is the first page, as DRF reads it.
     assert "minLength" not in parameter("/api/v1/threads/", "cursor")
     assert parameter("/api/v1/changes/", "after")["pattern"] == r"^[0-9]{1,18}\.[0-2]\.[0-9]{1,18}$"
+
+
+def test_the_not_blank_pattern_is_pythons_white_space_in_every_reading():
+    # str.strip() decides what is blank; the schema's pattern must match exactly the strings
+    # with a character it keeps, in Python's `re` and in the Rust engine schemathesis validates
+    # with (`\\S` read U+001F as a character there, so `?author=%1F` was valid and a 400).
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    validator = jsonschema_rs.validator_for({"type": "string", "pattern": NOT_BLANK_PATTERN})
+    python, ascii_python = re.compile(NOT_BLANK_PATTERN), re.compile(NOT_BLANK_PATTERN, re.ASCII)
+    wrong = []
+    for code in range(0x110000):
+        if 0xD800 <= code < 0xE000:
+            continue  # lone surrogates are not text a request can carry
+        char = chr(code)
+        readings = {bool(python.search(char)), bool(ascii_python.search(char))}
+        readings.add(validator.is_valid(char))
+        if readings != {not char.isspace()}:
+            wrong.append(hex(code))
+    assert not wrong
+
+
+# Blank to str.strip() but not to `\s` in some reading (U+001F, U+0085), blank in every reading,
+# and kept by str.strip() though ECMA-262's `\s` takes it (U+FEFF) or nobody's does (U+200B).
+BLANK_OR_NOT = ["\x1f", "\x85", " \u3000", "\ufeff", "\u200b"]
+
+
+def _accepts(schema: dict, value: str) -> bool:
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    return jsonschema_rs.validator_for(schema).is_valid(value)
+
+
+@pytest.mark.parametrize("value", BLANK_OR_NOT)
+def test_a_query_filter_refuses_what_its_schema_calls_blank_and_only_that(spec, as_member, value):
+    schema, _ = spec
+    parameters = schema["paths"]["/api/v1/threads/"]["get"]["parameters"]
+    declared = next(p for p in parameters if p["name"] == "author")["schema"]
+    response = as_member.get("/api/v1/threads/", {"author": value})
+    assert response.status_code == (200 if _accepts(declared, value) else 400)
+
+
+@pytest.mark.parametrize("value", BLANK_OR_NOT)
+def test_sign_in_refuses_a_username_its_schema_calls_blank_and_only_that(spec, anon, member, value):
+    schema, _ = spec
+    declared = schema["components"]["schemas"]["LoginRequest"]["properties"]["username"]
+    response = anon.post(
+        "/api/v1/auth/token/", {"username": value, "password": "wrong"}, format="json"
+    )
+    # A username that is not blank is only wrong: 401, not a 400 for valid input.
+    assert response.status_code == (401 if _accepts(declared, value) else 400)
+
+
+@pytest.mark.parametrize("field", ["app_id", "push_token"])
+@pytest.mark.parametrize("value", BLANK_OR_NOT)
+def test_a_push_device_refuses_what_its_schema_calls_blank_and_only_that(
+    spec, as_member, field, value
+):
+    # Seed 1306647952 sent a blank push_token, which `minLength: 1` alone called valid.
+    schema, _ = spec
+    declared = schema["components"]["schemas"]["PushDeviceRequest"]["properties"][field]
+    body = {"platform": "ios", "app_id": "org.stoa.ios", "push_token": "t0ken", field: value}
+    response = as_member.post("/api/v1/me/devices/", body, format="json")
+    assert response.status_code == (201 if _accepts(declared, value) else 400)
 
 
 def test_search_keeps_its_forms_empty_fields_optional(spec, anon):
