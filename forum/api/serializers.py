@@ -606,10 +606,13 @@ class CountSerializer(serializers.Serializer):
 
 
 class ChangeFeedQuerySerializer(serializers.Serializer):
-    # The shape of FeedPosition.token(), with numbers that fit the keys' bigint columns.
+    # The shape of FeedPosition.token(), with numbers that fit the keys' bigint columns. Not
+    # trimmed: a cursor comes back as the feed gave it out, and the schema's pattern, anchored at
+    # both ends, rules out white space around it (" 1.0.1" was trimmed into a cursor and a 200).
     after = serializers.CharField(
         required=False,
         max_length=64,
+        trim_whitespace=False,
         validators=[
             RegexValidator(
                 r"^[0-9]{1,18}\.[0-2]\.[0-9]{1,18}$",

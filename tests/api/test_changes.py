@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -210,6 +211,16 @@ def test_bad_parameters_are_a_400_naming_the_field(anon, params, field):
     response = anon.get(URL, params)
     assert response.status_code == 400
     assert field in error_of(response)["fields"]
+
+
+@pytest.mark.parametrize("cursor", [" 1.0.1", "1.0.1 ", "1.0.1\n", "\t1.0.1", "1.0.1\u3000"])
+def test_a_cursor_with_white_space_is_not_a_cursor(anon, cursor):
+    # The schema's pattern is anchored at both ends; a cursor is given out and sent back as it
+    # is, so the feed does not trim it into one either.
+    assert not re.fullmatch(r"[0-9]{1,18}\.[0-2]\.[0-9]{1,18}", cursor)
+    response = anon.get(URL, {"after": cursor})
+    assert response.status_code == 400
+    assert error_of(response)["field_codes"]["after"] == ["invalid_cursor"]
 
 
 def test_a_page_costs_a_fixed_number_of_queries(
