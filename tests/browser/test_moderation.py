@@ -139,6 +139,8 @@ def test_suspend_refuses_posting_on_the_page_and_the_api_then_lift(open_page, fo
     page.get_by_label("Sanction").select_option("7d")
     page.get_by_label("Reason").fill("Selling supplements in every thread.")
     page.get_by_role("button", name="Save", exact=True).click()
+    # The click returns before the admin has saved; the member's page must come after.
+    expect(page.get_by_text("was added successfully")).to_be_visible()
 
     member = open_page(user=alice)
     member.goto(thread.get_absolute_url())

@@ -11,7 +11,8 @@ import time
 
 import pytest
 from celery.signals import before_task_publish
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
@@ -156,13 +157,17 @@ def _followed_thread(author: User, category, followers: list[User], title: str):
     return thread
 
 
-def _median_reply_seconds(thread, authors: list[User]) -> float:
-    times = []
+def _replies(thread, authors: list[User]) -> tuple[float, list[list[str]]]:
+    """The median time of a reply by each author, and the statements each ran."""
+    times, statements = [], []
     for i, author in enumerate(authors):
         started = time.perf_counter()
-        services.post_reply(author=author, thread=thread, body=f"Timed reply {i} in {thread.pk}")
+        with CaptureQueriesContext(connection) as queries:
+            body = f"Timed reply {i} in {thread.pk}"
+            services.post_reply(author=author, thread=thread, body=body)
         times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        statements.append([q["sql"] for q in queries.captured_queries])
+    return statistics.median(times), statements
 
 
 def _fan_out_seconds(log: str) -> list[float]:
@@ -172,7 +177,9 @@ def _fan_out_seconds(log: str) -> list[float]:
     return [float(seconds) for seconds, count in found if int(count) >= FOLLOWERS]
 
 
-def test_a_reply_to_five_thousand_followers_is_as_fast_as_to_one(worker, member, category):
+def test_a_reply_to_five_thousand_followers_costs_what_one_to_one_follower_costs(
+    worker, member, category
+):
     now = timezone.now()
     crowd = User.objects.bulk_create(
         [
@@ -184,8 +191,8 @@ def test_a_reply_to_five_thousand_followers_is_as_fast_as_to_one(worker, member,
     repliers = [UserFactory() for _ in range(5)]
     small = _followed_thread(member, category, [], "One follower")
     big = _followed_thread(member, category, crowd, "Five thousand followers")
-    one = _median_reply_seconds(small, repliers)
-    many = _median_reply_seconds(big, repliers)
+    one, small_statements = _replies(small, repliers)
+    many, big_statements = _replies(big, repliers)
     started = time.monotonic()
     replies = list(big.posts.filter(number__gt=1))
     crowd_ids = [u.pk for u in crowd]
@@ -205,7 +212,11 @@ def test_a_reply_to_five_thousand_followers_is_as_fast_as_to_one(worker, member,
         f"{len(replies)} replies {arrived:.1f} s after the last reply; one fan-out in the "
         f"worker: median {statistics.median(fan_outs) * 1000:.0f} ms"
     )
-    assert many < one * 2 + 0.05
+    # The reply does the same work whatever the crowd: the same statements, none of them
+    # writing a notification (the fan-out is the worker's). Counted, not timed: the times
+    # above are printed for the reader, and on a loaded machine they say little.
+    assert [len(q) for q in big_statements] == [len(q) for q in small_statements]
+    assert not [sql for q in big_statements for sql in q if "forum_notification" in sql]
 
 
 def test_the_search_index_is_rebuilt_by_the_worker_in_batches(worker, member, thread):
