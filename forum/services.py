@@ -85,9 +85,13 @@ def refuse_repeat(*, author: User, body: str) -> None:
     index finds them.
     """
     since = timezone.now() - DUPLICATE_WINDOW
-    recent = Post.objects.filter(author=author, created__gte=since).values_list(
-        "source", flat=True
-    )[:100]
+    # Newest first, which the (author, -created) index reads in order: the posts' default
+    # order (thread, number) read every post the author ever wrote to sort the window's.
+    recent = (
+        Post.objects.filter(author=author, created__gte=since)
+        .order_by("-created")
+        .values_list("source", flat=True)[:100]
+    )
     words = body.split()
     if any(source.split() == words for source in recent):
         message = "You posted this same text a moment ago."

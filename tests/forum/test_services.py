@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from forum import services
 from forum.models import Post, PostRevision, Thread
@@ -255,3 +256,21 @@ def test_the_same_text_twice_in_a_row_is_refused(thread, member, other_member):
     services.post_reply(author=other_member, thread=thread, body="Great session today")
     thread.refresh_from_db()
     assert thread.post_count == 3
+
+
+def test_a_repeat_is_refused_even_after_a_hundred_posts_in_earlier_threads(member, make_thread):
+    """The double-submit check reads the author's newest posts of the window (it read a
+    hundred in thread order): a member who wrote a hundred posts in a thread with a lower id
+    moments ago still cannot send their latest text twice."""
+    busy = make_thread(member, title="Busy")
+    later = make_thread(member, title="Later")
+    assert later.pk > busy.pk
+    now = timezone.now()
+    Post.objects.bulk_create(
+        Post(thread=busy, number=2 + i, author=member, source=f"Note {i}", html="", created=now)
+        for i in range(100)
+    )
+    services.post_reply(author=member, thread=later, body="The text sent twice")
+    with pytest.raises(ValidationError) as refused:
+        services.post_reply(author=member, thread=later, body="The  text sent\ntwice")
+    assert refused.value.error_dict["body"][0].code == "duplicate"
