@@ -12,13 +12,17 @@ from rest_framework import serializers
 
 
 class TextField(serializers.CharField):
-    """A string, and only a string."""
+    """A string, and only a string, no longer than `max_length` as sent."""
 
     default_error_messages = {"not_a_string": "Send text (a JSON string)."}
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("not_a_string")
+        # The schema's maxLength counts the string sent; DRF's own check counts it trimmed, and
+        # took 200 characters and a space for an app_id of at most 200.
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 

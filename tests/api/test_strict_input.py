@@ -152,3 +152,25 @@ def test_moderation_lists_are_as_strict_as_the_others(as_moderator, url, field):
     response = as_moderator.get(url)
     assert response.status_code == 400, response.content
     assert field in error_of(response)["fields"]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "field", "limit"),
+    [
+        ("post", "/api/v1/me/devices/", {"platform": "ios", "push_token": "t0ken"}, "app_id", 200),
+        ("post", "/api/v1/me/devices/", {"platform": "ios", "app_id": "org.x"}, "push_token", 1000),
+        ("patch", "/api/v1/me/", {}, "display_name", 60),
+        ("post", "/api/v1/me/blocks/", {}, "username", 150),
+    ],
+)
+@pytest.mark.parametrize("padding", [" ", "\n", "\u3000"])
+def test_max_length_counts_the_text_as_sent_white_space_included(
+    as_member, method, url, body, field, limit, padding
+):
+    # The schema's maxLength counts what is sent; DRF trims first and took 200 characters and a
+    # space for an app_id of at most 200.
+    response = getattr(as_member, method)(
+        url, {**body, field: "a" * limit + padding}, format="json"
+    )
+    assert response.status_code == 400
+    assert error_of(response)["field_codes"][field] == ["max_length"]
