@@ -4,6 +4,8 @@
 # to a minimal Django view served by the same gunicorn in the same run.
 #
 #   bash tests/benchmarks/run.sh [SECONDS=8]
+#   ONLY="reply reply_one_at_a_time" bash tests/benchmarks/run.sh   # just these rows (and the
+#                                                                   # minimal view, the ratio's base)
 #
 # Uses $DATABASE_URL (default postgres://postgres@127.0.0.1:5432/stoa_bench). An empty database
 # is migrated and seeded first with `seed_demo --threads $THREADS --posts $POSTS
@@ -84,11 +86,15 @@ csrf=$(curl -s -o /dev/null -c - -H "Cookie: sessionid=$session" "http://127.0.0
 member_cookie="sessionid=$session${csrf:+; csrftoken=$csrf}"
 # The member's pages must be a member's: a session the server does not accept would measure
 # anonymous pages rendered for a cookie.
-curl -s -H "Cookie: $member_cookie" "http://127.0.0.1:$PORT$thread_path" | grep -q 'notifications-link' ||
+# (The page is read whole first: with pipefail, grep -q quitting at its match fails curl.)
+page=$(curl -s -H "Cookie: $member_cookie" "http://127.0.0.1:$PORT$thread_path")
+grep -q 'notifications-link' <<<"$page" ||
     { echo "the benchmark member is not signed in" >&2; exit 1; }
 
+wanted() { [[ -z ${ONLY:-} || $1 == minimal || " $ONLY " == *" $1 "* ]]; }
 declare -A R Q
 while read -r name path; do
+    wanted "$name" || continue
     for auth in anon member; do
         c=""; [[ $auth == member ]] && c=$member_cookie
         R[$name.$auth]=$(rate "http://127.0.0.1:$PORT$path" "$c")
@@ -99,15 +105,22 @@ thread=$(cat "$work/thread")
 # Replies through the API with screening: 8 connections, then one at a time (a member's own
 # reply as they wait for it).
 export BENCH_TOKEN=$token BENCH_BODY_SCRIPT=tests/benchmarks/reply.lua
-R[reply.member]=$(rate "http://127.0.0.1:$PORT/api/v1/threads/$thread/posts/" "")
-R[reply_one_at_a_time.member]=$(rate "http://127.0.0.1:$PORT/api/v1/threads/$thread/posts/" "" -t1 -c1)
+replies=()
+if wanted reply; then
+    R[reply.member]=$(rate "http://127.0.0.1:$PORT/api/v1/threads/$thread/posts/" "")
+    replies+=(reply.member)
+fi
+if wanted reply_one_at_a_time; then
+    R[reply_one_at_a_time.member]=$(rate "http://127.0.0.1:$PORT/api/v1/threads/$thread/posts/" "" -t1 -c1)
+    replies+=(reply_one_at_a_time.member)
+fi
 unset BENCH_BODY_SCRIPT
 while read -r name auth n status; do Q[$name.$auth]="$n"; done < <(
     awk '{print $1, $2, $3}' "$work/plan" | PYTHONPATH=. "$PY" tests/benchmarks/queries.py "$session" "$token")
 
 ceiling=${R[minimal.anon]%% *}
 printf '%-28s %10s %9s %9s %9s %7s %8s %8s\n' endpoint req/s p50 p95 p99 non2xx queries ratio
-for key in $(awk '{print $1"."$2}' "$work/plan") reply.member reply_one_at_a_time.member; do
+for key in $(awk '{print $1"."$2}' "$work/plan") "${replies[@]}"; do
     read -r rps p50 p95 p99 bad <<<"${R[$key]}"
     ratio=$(python3 -c "print(f'{float(\"$rps\")/float(\"$ceiling\"):.1%}')")
     printf '%-28s %10s %9s %9s %9s %7s %8s %8s\n' "$key" "$rps" "$p50" "$p95" "$p99" "$bad" "${Q[$key]:--}" "$ratio"
