@@ -45,6 +45,10 @@ CACHED_VIEWS = frozenset(
         "forum:thread",
         "forum:thread_short",
         "forum:post",
+        # A search: the same answer for every anonymous reader of the URL until the content
+        # changes (what is found, titles, snippets, authors' names). A hit costs no search,
+        # so it is not counted by the search throttle either.
+        "forum:search",
         "accounts:profile",
         "api:categories",
         "api:threads",
@@ -237,7 +241,7 @@ class AnonymousPageCacheMiddleware:
 # page's forms carry a token for it), and answer If-None-Match with a 304 before the view.
 
 # The HTML pages kept per signed-in reader.
-READER_VIEWS = frozenset({"forum:index", "forum:category", "forum:thread"})
+READER_VIEWS = frozenset({"forum:index", "forum:category", "forum:thread", "forum:search"})
 
 
 def _reader_key(user_id: int) -> str:

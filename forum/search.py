@@ -50,6 +50,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from forum import pagecache
 from forum.models import Post, Thread
 
 CONFIG = "english"
@@ -271,6 +272,8 @@ def reindex_batch(*, after: int, batch_size: int) -> tuple[int, int | None, int]
     with transaction.atomic():
         write_rows(rows)
         _delete([p.pk for p in posts if p.state != Post.State.VISIBLE])
+        # Raw rows send no signal: results kept under the content version are out of date.
+        pagecache.content_changed()
     return len(posts), posts[-1].pk, len(rows)
 
 

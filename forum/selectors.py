@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import astuple, dataclass
 from datetime import datetime
 
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     BooleanField,
@@ -24,9 +27,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils.safestring import mark_safe
 
 from accounts.models import User
-from forum import hooks, policy, quotes, search
+from forum import hooks, pagecache, policy, quotes, search
 from forum.models import (
     Block,
     Bookmark,
@@ -372,12 +376,39 @@ def search_posts(
     """Visible posts matching `query` for this reader. Hidden and deleted posts have no place in
     the index, and the posts are checked again here, so a change of state racing the search
     cannot show one. `full`: the posts as `post_queryset` gives them (the API's payloads);
-    without, with their thread and author only (the search page shows no more)."""
-    result = search.search(
-        query=query, filters=filters or search.Filters(), cursor=cursor, limit=limit
-    )
-    ids = [hit.post_id for hit in result.hits]
+    without, with their thread and author only (the search page shows no more).
+
+    The hits with their titles and snippets are the same for every reader (only visible posts
+    are found, and every reader may read those): with the page cache on they are kept under
+    the content version, so the same search by anyone, on the page or through the API, runs
+    no search until something readers see changes. The posts are read for each reader."""
+    filters = filters or search.Filters()
     posts_qs = post_queryset(user) if full else Post.objects.select_related("thread", "author")
+    timeout = pagecache.seconds()
+    key = ""
+    if timeout:
+        # The version is read before the search: a result made from rows a write is changing
+        # is stored under a version that write has moved past (forum.pagecache).
+        parts = json.dumps([query, astuple(filters), cursor, limit], default=str)
+        digest = hashlib.sha256(parts.encode()).hexdigest()[:32]
+        key = f"search:{pagecache.version()}:{digest}"
+        stored = cache.get(key)
+        if stored is not None:
+            hits, next_cursor, windowed = stored
+            found = {
+                p.pk: p
+                for p in posts_qs.filter(pk__in=[h[0] for h in hits], state=Post.State.VISIBLE)
+            }
+            posts = []
+            for pk, title_html, snippet in hits:
+                post = found.get(pk)
+                if post is not None and policy.can_view_post(user, post):
+                    post.title_html = mark_safe(title_html)  # noqa: S308 (search's own markup)
+                    post.snippet = mark_safe(snippet)  # noqa: S308
+                    posts.append(post)
+            return SearchPage(posts=posts, next_cursor=next_cursor, windowed=windowed)
+    result = search.search(query=query, filters=filters, cursor=cursor, limit=limit)
+    ids = [hit.post_id for hit in result.hits]
     found = {p.pk: p for p in posts_qs.filter(pk__in=ids, state=Post.State.VISIBLE)}
     posts = [found[pk] for pk in ids if pk in found and policy.can_view_post(user, found[pk])]
     marked = search.headlines(
@@ -387,6 +418,9 @@ def search_posts(
     for post, (title_html, snippet) in zip(posts, marked, strict=True):
         post.title_html = title_html
         post.snippet = snippet
+    if key:
+        hits = [(post.pk, str(post.title_html), str(post.snippet)) for post in posts]
+        cache.set(key, (hits, result.next_cursor, result.windowed), timeout)
     return SearchPage(posts=posts, next_cursor=result.next_cursor, windowed=result.windowed)
 
 

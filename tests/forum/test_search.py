@@ -392,3 +392,87 @@ def test_cursors_from_clients_are_checked():
     for bad in ["", "x" * 200, "bnVsbA", search.encode_cursor(float("nan"), 1)[:-1] + "A"]:
         with pytest.raises(ValidationError):
             search.decode_cursor(bad)
+
+
+# --- results kept under the content version ---------------------------------------------------
+
+
+@pytest.fixture
+def kept(settings):
+    settings.STOA = {**settings.STOA, "PAGE_CACHE_SECONDS": 300}
+
+
+def searches(fn) -> int:
+    """How many search statements `fn()` runs."""
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return sum("tsquery" in q["sql"] or "MATCH" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_a_repeated_anonymous_search_comes_from_the_page_cache_until_the_content_changes(
+    kept, client, member, moderator, make_thread
+):
+    thread = make_thread(member, title="Rowing", body="Zucchini before rowing.")
+    url = reverse("forum:search") + "?q=zucchini"
+    first, second = client.get(url), client.get(url)
+    assert (first["X-Page-Cache"], second["X-Page-Cache"]) == ("miss", "hit")
+    assert second.content == first.content
+    reply = services.post_reply(author=member, thread=thread, body="More zucchini, less bread")
+    fresh = client.get(url)
+    assert fresh["X-Page-Cache"] == "miss" and b"less bread" in fresh.content
+    services.post_hide(actor=moderator, post=reply)
+    assert b"less bread" not in client.get(url).content
+
+
+def test_readers_share_the_found_posts_and_get_their_own_page(
+    kept, member, other_member, moderator, make_thread
+):
+    from django.test import Client
+
+    from tests.api.conftest import bearer
+
+    thread = make_thread(member, title="Hill sprints", body="Hill sprints & <b>drills</b>")
+    reply = services.post_reply(author=other_member, thread=thread, body="Hill repeats")
+    url = reverse("forum:search") + "?q=hill"
+    one, two = Client(), Client()
+    one.force_login(member)
+    two.force_login(other_member)
+    assert searches(lambda: one.get(url)) > 0
+    # Another member's first view of the same search: their page, from the kept list.
+    page = {}
+    assert searches(lambda: page.update(r=two.get(url))) == 0
+    html = page["r"].content.decode()
+    assert f">{other_member.name}<" in html and f">{member.name}<" not in html.split("</header>")[0]
+    assert html.count('class="result"') == 2 and "<mark>Hill</mark>" in html
+    assert "sprints &amp;" in html and "<b>" not in html  # kept snippets are escaped text
+    # The API's readers share it too, and get its full payloads.
+    api = {}
+    assert searches(lambda: api.update(r=bearer(member).get("/api/v1/search/?q=hill"))) == 0
+    assert {r["id"] for r in api["r"].json()["results"]} == {reply.pk, thread.posts.first().pk}
+    # A hidden post leaves every reader's results, moderators' too.
+    services.post_hide(actor=moderator, post=reply)
+    mod = Client()
+    mod.force_login(moderator)
+    for reader in (one, two, mod):
+        assert reader.get(url).content.decode().count('class="result"') == 1
+
+
+def test_a_members_repeat_search_is_their_stored_page(kept, member, make_thread):
+    from django.test import Client
+
+    make_thread(member, title="Tempo", body="Tempo squats")
+    reader = Client()
+    reader.force_login(member)
+    url = reverse("forum:search") + "?q=tempo"
+    reader.get(url)  # sets the CSRF cookie of the page's forms: not kept
+    reader.get(url)
+    again = reader.get(url)
+    assert again["X-Page-Cache"] == "hit" and b"<mark>Tempo</mark>" in again.content
+
+
+def test_rebuilding_the_index_moves_the_content_version(kept, thread):
+    from forum import pagecache
+
+    before = pagecache.version()
+    search.rebuild()
+    assert pagecache.version() > before
