@@ -12,19 +12,17 @@ reply that quotes a post match as well as the post itself, and a quote of a post
 must not be findable through the quoting post.
 
 Query (PostgreSQL): `websearch_to_tsquery` ("phrases", -exclusion, OR) with English stemming,
-over a GIN-indexed, weighted `tsvector`. The plan is chosen per query, because one plan cannot be
-fast for both kinds of word:
+over a GIN-indexed, weighted `tsvector`. One statement ranks the newest SEARCH_RANK_WINDOW
+matches (all of them for a rarer word), and the planner, from the column's statistics, finds
+them the way their number suits:
 
-- a word with few matches (at most SEARCH_RANK_WINDOW): the GIN index finds all of them and all
-  are ranked;
-- a common word: the newest SEARCH_RANK_WINDOW matches are found by walking the date index
-  (the match test is written as `ts_match_vq(...)`, which the GIN index cannot serve, so the
-  planner has no bitmap plan to pick) and only those are ranked. Older matches of a very
-  common word are reached by narrowing: more words, a category, an author, a date range.
+- a word with few matches, up to some thousands: the GIN index finds all of them, they are
+  sorted by date and the newest ranked;
+- a common word: the date index is walked, newest first, each post tested, until the window
+  is full, so that all its matches are never read. Older matches of a very common word are
+  reached by narrowing: more words, a category, an author, a date range.
 
-The planner's estimate of the matches decides when it is past the window (the statistics know
-common words); otherwise a bounded probe (count the matches up to the window, through the GIN
-index) does.
+Either way the same posts are ranked, so cursors hold whichever way a page is found.
 Score: log2(relevance) + age / half-life, so a post one half-life older needs twice the
 relevance to rank level. It depends on the post only, never on the clock, so cursors are stable.
 
@@ -430,9 +428,10 @@ _PG_SCORE = (
 _PG_QUERY = f"websearch_to_tsquery('{CONFIG}', %(q)s)"
 
 
-def _pg_plan(query: str, filters: Filters, after, limit: int) -> tuple[str, dict, bool]:
-    """The SQL of one page and whether it is the common-word plan. Separate from running it
-    so that the plan can be shown with EXPLAIN."""
+def _pg_plan(query: str, filters: Filters, after, limit: int) -> tuple[str, dict]:
+    """The SQL of one page: the newest SEARCH_RANK_WINDOW matches, ranked, and how many of
+    them there are (`found`, on every row). Separate from running it so that the plan can be
+    shown with EXPLAIN."""
     params: dict = {"q": query, "half_life": HALF_LIFE_SECONDS, "window": _window()}
     where = _pg_filters(filters, params)
     page = ""
@@ -440,99 +439,56 @@ def _pg_plan(query: str, filters: Filters, after, limit: int) -> tuple[str, dict
         page = " WHERE (r.score, r.post_id) < (%(after_score)s, %(after_id)s)"
         params["after_score"], params["after_id"] = after
     params["limit"] = limit + 1
-    common = _is_common(params, where)
-    if common:
-        inner = f"""
-            SELECT n.post_id, {_PG_SCORE.format(doc="n.document", created="n.created")} AS score
+    # One statement, and the planner picks the way to the newest matches from its estimate
+    # of how many there are (the column's statistics know the common words): through the
+    # GIN index and a sort when they are few, by walking the date index and testing each
+    # post when they are many. Either way the same posts are ranked, so a cursor means the
+    # same page whichever way its next page is found.
+    score = _PG_SCORE.format(doc="n.document", created="n.created")
+    sql = f"""
+        SELECT r.post_id, r.score, r.found FROM (
+            SELECT n.post_id, {score} AS score, count(*) OVER () AS found
             FROM (
                 SELECT s.post_id, s.created, s.document
                 FROM forum_postsearch s, {_PG_QUERY} q(query)
-                WHERE ts_match_vq(s.document, q.query){where}
+                WHERE s.document @@ q.query{where}
                 ORDER BY s.created DESC, s.post_id DESC
                 LIMIT %(window)s
-            ) n, {_PG_QUERY} q(query)"""
-    else:
-        inner = f"""
-            SELECT s.post_id, {_PG_SCORE.format(doc="s.document", created="s.created")} AS score
-            FROM forum_postsearch s, {_PG_QUERY} q(query)
-            WHERE s.document @@ q.query{where}"""
-    sql = (
-        f"SELECT r.post_id, r.score FROM ({inner}) r{page}"
-        " ORDER BY r.score DESC, r.post_id DESC LIMIT %(limit)s"
-    )
-    return sql, params, common
-
-
-def _is_common(params: dict, where: str) -> bool:
-    """More matches than the window? The planner's estimate answers first: from the column's
-    statistics (its most common lexemes, kept by ANALYZE) it knows a common word without
-    touching it, where counting would build the GIN bitmap of every match (30 ms for a word in
-    a fifth of 1M posts). Below the window the estimate is a guess (a word missing from the
-    statistics, fresh posts since the last ANALYZE), so the bounded count decides."""
-    if _estimated_matches(params, where) > _window():
-        return True
-    return _match_count(params, where) > _window()
-
-
-def _estimated_matches(params: dict, where: str) -> float:
-    with connection.cursor() as cursor:
-        # The query written inline, not as a FROM item: the planner folds it to a constant and
-        # reads that constant's lexemes in the statistics.
-        cursor.execute(
-            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM forum_postsearch s"
-            f" WHERE s.document @@ {_PG_QUERY}{where}",
-            params,
-        )
-        plan = cursor.fetchone()[0]
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    return float(plan[0]["Plan"]["Plan Rows"])
-
-
-def _match_count(params: dict, where: str) -> int:
-    """How many posts match, counted up to one past the window through the GIN index: cheap
-    for a rare word (few entries) and bounded for a common one."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT count(*) FROM (
-                SELECT 1 FROM forum_postsearch s, {_PG_QUERY} q(query)
-                WHERE s.document @@ q.query{where} LIMIT %(window)s + 1) m""",
-            params,
-        )
-        return cursor.fetchone()[0]
+            ) n, {_PG_QUERY} q(query)
+        ) r{page}
+        ORDER BY r.score DESC, r.post_id DESC LIMIT %(limit)s"""
+    return sql, params
 
 
 def _pg_search(query: str, filters: Filters, after, limit: int) -> Result:
     with connection.cursor() as cursor:
-        # No sequential scans: the probe and a rare word go through the GIN index, a common
-        # word walks the date index (its match test cannot use GIN). The planner would pick a
-        # scan of the whole table for small tables or stale statistics, which is the one plan
-        # that gets slower with every post.
+        # No sequential scans: a search goes through the GIN index or walks the date index.
+        # The planner would pick a scan of the whole table for small tables or stale
+        # statistics, which is the one plan that gets slower with every post.
         cursor.execute(
             "SELECT set_config('statement_timeout', %s, true),"
             " set_config('enable_seqscan', 'off', true)",
             [str(int(_setting("SEARCH_TIMEOUT_MS", 2000)))],
         )
-    sql, params, common = _pg_plan(query, filters, after, limit)
-    with connection.cursor() as cursor:
+        sql, params = _pg_plan(query, filters, after, limit)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    hits = [Hit(post_id=pk, score=score) for pk, score in rows[:limit]]
+    hits = [Hit(post_id=pk, score=score) for pk, score, _ in rows[:limit]]
     nxt = encode_cursor(hits[-1].score, hits[-1].post_id) if len(rows) > limit else None
-    return Result(hits=hits, next_cursor=nxt, windowed=common)
+    windowed = bool(rows) and rows[0][2] >= params["window"]
+    return Result(hits=hits, next_cursor=nxt, windowed=windowed)
 
 
-def pg_explain(*, query: str, filters: Filters | None = None, limit: int = 20) -> tuple[str, bool]:
-    """EXPLAIN of the page query that `search` would run, and whether it is the common plan."""
+def pg_explain(*, query: str, filters: Filters | None = None, limit: int = 20) -> str:
+    """EXPLAIN of the page query that `search` would run."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
-        sql, params, common = _pg_plan(query, filters or Filters(), None, limit)
-        with connection.cursor() as cursor:
+            sql, params = _pg_plan(query, filters or Filters(), None, limit)
             cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         transaction.set_rollback(True)
-    return plan, common
+    return plan
 
 
 _PG_SNIPPET = (

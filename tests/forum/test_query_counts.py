@@ -76,7 +76,7 @@ WEB = {
     "index": (2, 5),
     "category": (3, 6),
     "thread": (7, 11),
-    "search": (9, 12),
+    "search": (7, 10),
     "profile": (7, 12),
     "notifications": (None, 5),
 }
@@ -86,7 +86,7 @@ API = {
     "categories": (1, 2),
     "threads": (1, 2),
     "thread_posts": (7, 8),
-    "search": (11, 12),
+    "search": (9, 10),
     "notifications": (None, 2),
     "changes": (5, 6),
 }
