@@ -12,9 +12,10 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .features import has_medical_term, normalize
 from .language import identify
 from .model import DEFAULT_ARTEFACT, Model, Scored, top_cues
-from .severity import red_flags, severity_of
+from .severity import RedFlag, red_flags, severity_of
 
 __all__ = ["Detection", "detect", "detect_many", "get_model", "reset_model"]
 
@@ -64,7 +65,18 @@ def _asks(scored: Scored) -> bool:
     return "question_mark" in cues or any(name.startswith("ask:") for name in cues)
 
 
-def _detect_with(model: Model, text: str) -> Detection:
+def _gate_settles(model: Model, text: str) -> bool:
+    """Whether the health-term gate alone decides the detection of `text`: no health term,
+    and the gate's probability is below both the threshold and the red-flag net's floor, so
+    nothing but that probability is read (the cues only by the net, severity only for flagged
+    posts). Then the rest of the features (cues, n-grams, shape: most of a post's cost) need
+    not be computed; the detection is the one the full path gives (tests/moderation)."""
+    return model.gate_probability < min(model.threshold, RED_FLAG_FLOOR) and not has_medical_term(
+        normalize(text)
+    )
+
+
+def _detect_with(model: Model, text: str, *, gate_shortcut: bool = True) -> Detection:
     language = identify(text)
     if not language.readable:
         return Detection(
@@ -76,21 +88,28 @@ def _detect_with(model: Model, text: str) -> Detection:
             language=language.code,
             screened=False,
         )
-    scored = model.score(text)
-    flagged = scored.probability >= model.threshold
-    if not flagged and scored.probability >= RED_FLAG_FLOOR and _asks(scored):
-        # Safety net: a post that asks something and describes a red flag (chest pain,
-        # suicidal thoughts...) is flagged even when the model is unsure; missing it costs far
-        # more than a needless notice. The score stays the model's calibrated probability.
-        flagged = bool(red_flags(scored.features.norm))
-    severity, flags = severity_of(scored.features.norm, flagged)
-    unsure = not flagged and model.near_threshold(scored.probability)
+    flags: list[RedFlag] = []
+    if gate_shortcut and _gate_settles(model, text):
+        probability, contributions = model.gate_probability, model.gate_contributions
+        flagged, severity = False, "none"
+    else:
+        scored = model.score(text)
+        probability, contributions = scored.probability, scored.contributions
+        flagged = probability >= model.threshold
+        if not flagged and probability >= RED_FLAG_FLOOR and _asks(scored):
+            # Safety net: a post that asks something and describes a red flag (chest pain,
+            # suicidal thoughts...) is flagged even when the model is unsure; missing it costs
+            # far more than a needless notice. The score stays the model's calibrated
+            # probability.
+            flagged = bool(red_flags(scored.features.norm))
+        severity, flags = severity_of(scored.features.norm, flagged)
+    unsure = not flagged and model.near_threshold(probability)
     cues = ["unsure: scored just below the threshold"] if unsure else []
     cues.extend(f"red flag: {f.label}" for f in flags)
-    cues.extend(top_cues(scored.contributions, positive=flagged))
+    cues.extend(top_cues(contributions, positive=flagged))
     return Detection(
         flagged=flagged,
-        score=round(scored.probability, 4),
+        score=round(probability, 4),
         severity=severity,
         cues=tuple(dict.fromkeys(cues))[:5],
         model_version=model.model_version,

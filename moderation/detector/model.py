@@ -82,6 +82,8 @@ class Model:
         # Probability given to texts without any health term (first stage). It is the
         # calibrated rate of positives among such texts at training time, so it stays honest.
         self.gate_probability: float = data["gate"]["probability"]
+        # What a post the gate settles is scored on (its one cue).
+        self.gate_contributions: tuple[tuple[str, float], ...] = (("no health terms", -1.0),)
         self.head_coef = np.asarray(data["encoder"]["coef"], dtype=np.float32)
         self.head_intercept: float = data["encoder"]["intercept"]
         self.encoder_digest: str = data["encoder"]["digest"]
@@ -157,7 +159,7 @@ class Model:
     def score(self, text: str) -> Scored:
         feats = extract(text)
         if not feats.medical:
-            return Scored(feats, self.gate_probability, (("no health terms", -1.0),), True)
+            return Scored(feats, self.gate_probability, self.gate_contributions, True)
         raw, contribs = self.trees_score(feats)
         probability = self.calibrate(raw)
         if not self.unsure(probability):

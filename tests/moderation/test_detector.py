@@ -256,3 +256,29 @@ def test_flagged_posts_and_artefacts_without_a_band_are_never_unsure():
     model = detector.get_model()
     assert model.unsure_low == model.threshold
     assert not detect("Post your PRs of the week").unsure
+
+
+def test_posts_the_gate_settles_get_the_full_paths_detection():
+    """detect() skips the rest of the features for a post with no health term (the gate's
+    probability decides it): the detection is the same as the full path's, for every hand-
+    written case and forum-like text, gated or not."""
+    from moderation.detector import _detect_with, _gate_settles
+
+    model = detector.get_model()
+    texts = [
+        json.loads(line)["text"]
+        for line in DEFAULT_ARTEFACT.parent.parent.joinpath("data", "hard_cases.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    texts += [
+        "Benchmark reply 1-2-3: my squat went up after a deload week, tempo work helps.",
+        "",
+        "   ",
+        "Ceci n'est pas une question médicale, juste un message sur le vélo.",
+        "My knee hurts when I squat, should I get it checked?",
+    ]
+    gated = [text for text in texts if _gate_settles(model, text)]
+    assert len(gated) > 100  # the shortcut is exercised, not only the full path
+    for text in texts:
+        assert _detect_with(model, text) == _detect_with(model, text, gate_shortcut=False), text
