@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time, timedelta
 
 from django import forms
@@ -49,6 +50,21 @@ class ThreadForm(ThreadTitleForm, PostForm):
     field_order = ["title", "body"]
 
 
+class IsoDateField(forms.DateField):
+    """YYYY-MM-DD, as the help text and the API schema's `format: date` say. Django's input
+    formats also read 01/02/2024 (the 1st of February or the 2nd of January?), 2024-1-1, white
+    space around it and digits of other scripts, all of which the schema calls invalid."""
+
+    def to_python(self, value):
+        if (
+            isinstance(value, str)
+            and value
+            and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)
+        ):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class SearchForm(forms.Form):
     """A search and its filters, shared by the search page and the API: the same input gets
     the same answer, and the same field messages when it is wrong."""
@@ -57,8 +73,8 @@ class SearchForm(forms.Form):
     category = forms.SlugField(max_length=100, required=False)
     author = forms.CharField(max_length=150, required=False)
     thread = forms.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
-    since = forms.DateField(required=False, help_text="YYYY-MM-DD, from the start of that day.")
-    until = forms.DateField(required=False, help_text="YYYY-MM-DD, up to the end of that day.")
+    since = IsoDateField(required=False, help_text="YYYY-MM-DD, from the start of that day.")
+    until = IsoDateField(required=False, help_text="YYYY-MM-DD, up to the end of that day.")
     cursor = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
 
     def clean_q(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import django_filters
@@ -13,11 +14,24 @@ from forum.models import Notification, Post, Thread
 
 # PostgreSQL's timestamptz accepts offsets up to +-15:59; Python's datetime up to +-23:59.
 MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
+# RFC 3339's date-time, what the schema's `format: date-time` means. django-filter's parser
+# also reads a date alone, no offset, a space for the T, "2024-W01", white space around it and
+# digits of other scripts (`\d`), all of which the schema calls invalid.
+RFC3339_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 class CheckedIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 date-time whose UTC offset PostgreSQL can store: "+18:00" is a 400 with a
+    """An RFC 3339 date-time whose UTC offset PostgreSQL can store: "+18:00" is a 400 with a
     field message, not a database error."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value:
+            if not RFC3339_DATE_TIME.fullmatch(value):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            value = value.upper()  # RFC 3339 allows "t" and "z"; Python's parser does not
+        return super().to_python(value)
 
     def clean(self, value):
         value = super().clean(value)

@@ -174,3 +174,62 @@ def test_max_length_counts_the_text_as_sent_white_space_included(
     )
     assert response.status_code == 400
     assert error_of(response)["field_codes"][field] == ["max_length"]
+
+
+def _format_validator(fmt: str):
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    return jsonschema_rs.validator_for({"type": "string", "format": fmt}, validate_formats=True)
+
+
+NOT_RFC3339 = [
+    "2024-01-01",
+    "2024-01-01T00:00",
+    "2024-01-01T00:00:00",
+    "2024-01-01 00:00:00Z",
+    "20240101T000000Z",
+    "2024-W01",
+    "2024-01-01T00",
+    "2024-01-01T00:00:00+01",
+    "2024-01-01T00:00:00,5Z",
+    " 2024-01-01T00:00:00Z",
+    "2024-01-01T00:00:00Z\n",
+    "\u0662\u0660\u0662\u0664-01-01T00:00:00Z",
+]
+RFC3339 = ["2024-01-01T00:00:00Z", "2024-01-01t00:00:00z", "2024-01-01T00:00:00.5+02:00"]
+
+
+@pytest.mark.parametrize("value", NOT_RFC3339 + RFC3339)
+def test_date_time_filters_take_rfc_3339_as_the_schema_says(as_member, thread, value):
+    # django-filter's parser read a date alone, no offset, ISO week dates and more as a time,
+    # all schema-invalid values answered 200.
+    valid = _format_validator("date-time").is_valid(value)
+    assert valid == (value in RFC3339)
+    for url, name in [
+        ("/api/v1/threads/", "updated_since"),
+        (f"/api/v1/threads/{thread.pk}/posts/", "since"),
+    ]:
+        response = as_member.get(url, {name: value})
+        assert response.status_code == (200 if valid else 400), (url, value)
+        if not valid:
+            assert error_of(response)["field_codes"][name] == ["invalid"]
+
+
+NOT_A_DATE = [
+    "01/02/2024",
+    "2024-1-1",
+    " 2024-01-01",
+    "2024-01-01 ",
+    "20240101",
+    "\u0662\u0660\u0662\u0664-01-01",
+]
+
+
+@pytest.mark.parametrize("value", [*NOT_A_DATE, "2024-01-01"])
+def test_search_dates_are_yyyy_mm_dd_as_the_schema_says(anon, value):
+    valid = _format_validator("date").is_valid(value)
+    assert valid == (value == "2024-01-01")
+    for name in ("since", "until"):
+        response = anon.get("/api/v1/search/", {"q": "squat", name: value})
+        assert response.status_code == (200 if valid else 400), (name, value)
+        if not valid:
+            assert name in error_of(response)["fields"]
