@@ -65,6 +65,16 @@ class IsoDateField(forms.DateField):
         return super().to_python(value)
 
 
+class AsciiIntegerField(forms.IntegerField):
+    """A whole number in ASCII digits, as the API schema's integer: Django's also reads " 5",
+    "5.0" and "\u0665" (int() takes white space and every script's digits)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value and not re.fullmatch(r"-?[0-9]+", value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class SearchForm(forms.Form):
     """A search and its filters, shared by the search page and the API: the same input gets
     the same answer, and the same field messages when it is wrong."""
@@ -72,7 +82,7 @@ class SearchForm(forms.Form):
     q = forms.CharField(label="Search", max_length=SEARCH_QUERY_MAX)
     category = forms.SlugField(max_length=100, required=False)
     author = forms.CharField(max_length=150, required=False)
-    thread = forms.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    thread = AsciiIntegerField(min_value=1, max_value=2**63 - 1, required=False)
     since = IsoDateField(required=False, help_text="YYYY-MM-DD, from the start of that day.")
     until = IsoDateField(required=False, help_text="YYYY-MM-DD, up to the end of that day.")
     cursor = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)

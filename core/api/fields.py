@@ -8,7 +8,12 @@ parameters arrive as strings and keep DRF's (or django-filter's) parsing.
 
 from __future__ import annotations
 
+import re
+
 from rest_framework import serializers
+
+# An integer in a query string as the schema's `type: integer` writes it.
+QUERY_INTEGER = re.compile(r"-?[0-9]+")
 
 
 class TextField(serializers.CharField):
@@ -42,5 +47,16 @@ class JSONIntegerField(serializers.IntegerField):
 
     def to_internal_value(self, data):
         if isinstance(data, (bool, str)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class QueryIntegerField(serializers.IntegerField):
+    """A whole number in a query string, in ASCII digits: DRF's also reads " 5", "5.0" and
+    "\u0665" (int() takes white space and every script's digits), which the schema's integer
+    rules out."""
+
+    def to_internal_value(self, data):
+        if not (isinstance(data, str) and QUERY_INTEGER.fullmatch(data)):
             self.fail("invalid")
         return super().to_internal_value(data)

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import MemberChangeSerializer, UserSummarySerializer
-from core.api.fields import JSONBooleanField, JSONIntegerField, TextField
+from core.api.fields import JSONBooleanField, JSONIntegerField, QueryIntegerField, TextField
 from forum import hooks, policy, quotes, selectors
 from forum.markup import plain_excerpt
 from forum.models import (
@@ -387,7 +387,7 @@ class PlaceholderPostSerializer(serializers.Serializer):
 class PostPositionQuerySerializer(serializers.Serializer):
     """Where a page of a thread's posts opens: at a post, or at the viewer's first unread."""
 
-    around = serializers.IntegerField(
+    around = QueryIntegerField(
         required=False,
         min_value=1,
         max_value=2_147_483_647,
@@ -622,10 +622,10 @@ class ChangeFeedQuerySerializer(serializers.Serializer):
         ],
         help_text="`next_cursor` of the previous page; absent for everything from the start.",
     )
-    thread = serializers.IntegerField(
+    thread = QueryIntegerField(
         required=False, min_value=1, max_value=2**63 - 1, help_text="Only this thread's changes."
     )
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
+    page_size = QueryIntegerField(required=False, min_value=1, max_value=500, default=100)
 
     def validate_after(self, value: str):
         from forum.selectors import FeedPosition

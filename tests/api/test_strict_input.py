@@ -233,3 +233,20 @@ def test_search_dates_are_yyyy_mm_dd_as_the_schema_says(anon, value):
         assert response.status_code == (200 if valid else 400), (name, value)
         if not valid:
             assert name in error_of(response)["fields"]
+
+
+@pytest.mark.parametrize("value", [" 5", "5 ", "5.0", "\u0665", "+5"])
+def test_integer_parameters_are_ascii_digits_as_the_schema_says(anon, thread, value):
+    # int() reads white space, a fraction of zeros and every script's digits; the schema's
+    # integer does not, and `?thread=%D9%A5` answered 200.
+    for url, name in [
+        ("/api/v1/changes/", "thread"),
+        ("/api/v1/changes/", "page_size"),
+        (f"/api/v1/threads/{thread.pk}/posts/", "around"),
+        ("/api/v1/search/?q=squat", "thread"),
+        ("/api/v1/threads/", "page_size"),
+    ]:
+        response = anon.get(url, {name: value})
+        assert response.status_code == 400, (url, name, value)
+        assert name in error_of(response)["fields"]
+    assert anon.get("/api/v1/changes/", {"thread": str(thread.pk)}).status_code == 200
