@@ -5,7 +5,6 @@ from __future__ import annotations
 import binascii
 from hmac import compare_digest
 
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
@@ -16,7 +15,7 @@ from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework import exceptions
 
-from accounts.models import MODERATORS_GROUP, User
+from accounts.models import in_moderators_group
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
@@ -31,13 +30,10 @@ class TokenAuthentication(KnoxTokenAuthentication):
             text = token.decode("utf-8")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(msg) from None
-        moderates = User.groups.through.objects.filter(
-            user_id=OuterRef("user_id"), group__name=MODERATORS_GROUP
-        )
         candidates = (
             AuthToken.objects.filter(token_key=text[: CONSTANTS.TOKEN_KEY_LENGTH])
             .select_related("user")
-            .annotate(user_moderates=Exists(moderates))
+            .annotate(user_moderates=in_moderators_group("user_id"))
         )
         now = timezone.now()
         for auth_token in candidates:
@@ -51,11 +47,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
             except (TypeError, binascii.Error):
                 raise exceptions.AuthenticationFailed(msg) from None
             if compare_digest(digest, auth_token.digest):
-                user = auth_token.user
-                # User.is_moderator is a cached_property: fill it from this query.
-                user.__dict__["is_moderator"] = user.is_active and (
-                    user.is_superuser or auth_token.user_moderates
-                )
+                auth_token.user.know_moderator(in_group=auth_token.user_moderates)
                 if knox_settings.AUTO_REFRESH and auth_token.expiry:
                     self.renew_token(auth_token)
                 return self.validate_user(auth_token)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -104,6 +105,19 @@ class User(AbstractUser):
         if self.is_superuser:
             return True
         return self.groups.filter(name=MODERATORS_GROUP).exists()
+
+    def know_moderator(self, *, in_group: bool) -> None:
+        """Fill `is_moderator` from a query that read the user with `in_moderators_group()`:
+        the session's and the API token's user come with it, so no page asks for it again."""
+        self.__dict__["is_moderator"] = self.is_active and (self.is_superuser or in_group)
+
+
+def in_moderators_group(user_id: str = "pk") -> Exists:
+    """Whether the user (the outer query's `user_id` field) is in the Moderators group, as a
+    subquery to read with the user."""
+    return Exists(
+        User.groups.through.objects.filter(user_id=OuterRef(user_id), group__name=MODERATORS_GROUP)
+    )
 
 
 class Sanction(models.Model):

@@ -35,6 +35,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from rest_framework.throttling import BaseThrottle
 
+from accounts.models import User, in_moderators_group
 from core import cache as shared_cache
 from core import throttles
 
@@ -239,6 +240,16 @@ class SignInLimitBackend(ModelBackend):
         else:
             attempt.succeeded()
         return user
+
+    def get_user(self, user_id):
+        """The session's user (ModelBackend's get_user), read with whether they moderate:
+        forum.policy asks it on every page, and it was a query of its own."""
+        try:
+            user = User.objects.annotate(moderates=in_moderators_group()).get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        user.know_moderator(in_group=user.moderates)
+        return user if self.user_can_authenticate(user) else None
 
 
 def refusal_of(request: HttpRequest) -> Refusal | None:

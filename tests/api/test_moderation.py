@@ -172,9 +172,9 @@ def test_queue_runs_a_fixed_number_of_queries(
         post = services.post_reply(author=other_member, thread=thread, body=f"Question {i}")
         Review.objects.update_or_create(post=post, defaults={"status": Review.Status.PENDING})
     client.force_login(moderator)
-    # User (the session from the cache), moderator check, the count of the queue (pages by
-    # number), reviews, their posts, the posts' notices and quotes.
-    with django_assert_num_queries(7):
+    # User with whether they moderate (the session from the cache), the count of the queue
+    # (pages by number), reviews, their posts, the posts' notices and quotes.
+    with django_assert_num_queries(6):
         response = client.get("/api/v1/moderation/queue/?page_size=50")
     assert len(response.json()["results"]) == count
 

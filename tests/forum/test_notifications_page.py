@@ -151,7 +151,7 @@ def test_the_page_costs_the_same_queries_whatever_its_length(
     for i in range(8):
         committed(services.post_reply)(author=other_member, thread=thread, body=f"more {i}")
     assert count() == few
-    # user (the session from the cache), moderator group, the list's count and page, the
-    # header's unread count
-    with django_assert_num_queries(5):
+    # user with whether they moderate (the session from the cache), the list's count and
+    # page, the header's unread count
+    with django_assert_num_queries(4):
         client.get(reverse("forum:notifications"))

@@ -73,12 +73,12 @@ def queries(client, url: str) -> int:
 
 # name: (anonymous, signed in); None where the page is for members only.
 WEB = {
-    "index": (2, 5),
-    "category": (3, 6),
-    "thread": (7, 11),
-    "search": (7, 10),
-    "profile": (7, 12),
-    "notifications": (None, 5),
+    "index": (2, 4),
+    "category": (3, 5),
+    "thread": (7, 10),
+    "search": (7, 9),
+    "profile": (7, 11),
+    "notifications": (None, 4),
 }
 # Signed in through a token: one query for the token, its user and whether they moderate
 # (accounts.auth.TokenAuthentication).
