@@ -204,6 +204,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = timedelta(days=1)
+# Nothing reads a task's return value (enqueue drops the AsyncResult; failures are recorded by
+# integrations.queue's signal): without this every publish also subscribed to the result's
+# channel on Redis, and every worker stored a result nobody fetched. 0.15 to 0.2 ms of CPU
+# per publish, two publishes per reply.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
