@@ -74,11 +74,28 @@ class StrictFilterSet(django_filters.FilterSet):
 
     def is_valid(self) -> bool:
         valid = super().is_valid()
-        for name in self.filters:
-            if name in self.data and not str(self.data.get(name, "")).strip():
+        for name, filter_ in self.filters.items():
+            if name not in self.data:
+                continue
+            value = str(self.data.get(name, ""))
+            if not value.strip():
                 self.form.add_error(
                     name,
                     forms.ValidationError("Give a value or leave the parameter out.", code="blank"),
+                )
+                valid = False
+            # The schema's maxLength counts the value as sent; the form's check counts it
+            # trimmed (150 characters and a space passed an author of at most 150).
+            elif (limit := filter_.extra.get("max_length")) is not None and len(value) > limit:
+                if name in self.form.errors:
+                    continue
+                self.form.add_error(
+                    name,
+                    forms.ValidationError(
+                        "Ensure this value has at most %(limit)d characters.",
+                        code="max_length",
+                        params={"limit": limit},
+                    ),
                 )
                 valid = False
         return valid

@@ -250,3 +250,32 @@ def test_integer_parameters_are_ascii_digits_as_the_schema_says(anon, thread, va
         assert response.status_code == 400, (url, name, value)
         assert name in error_of(response)["fields"]
     assert anon.get("/api/v1/changes/", {"thread": str(thread.pk)}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "limit"),
+    [
+        ("/api/v1/threads/", "author", 150),
+        ("/api/v1/threads/", "category", 100),
+        ("posts", "author", 150),
+    ],
+)
+def test_text_filters_declare_their_max_length_and_count_it_as_sent(
+    spec, anon, thread, path, name, limit
+):
+    url = f"/api/v1/threads/{thread.pk}/posts/" if path == "posts" else path
+    template = "/api/v1/threads/{id}/posts/" if path == "posts" else path
+    parameters = spec["paths"][template]["get"]["parameters"]
+    assert next(p for p in parameters if p["name"] == name)["schema"]["maxLength"] == limit
+    assert anon.get(url, {name: "a" * limit}).status_code == 200
+    for value in ("a" * (limit + 1), "a" * limit + " "):
+        response = anon.get(url, {name: value})
+        assert response.status_code == 400, value
+        assert error_of(response)["field_codes"][name] == ["max_length"]
+
+
+@pytest.fixture(scope="module")
+def spec():
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
