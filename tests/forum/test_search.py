@@ -485,3 +485,16 @@ def test_rebuilding_the_index_moves_the_content_version(kept, thread):
     before = pagecache.version()
     search.rebuild()
     assert pagecache.version() > before
+
+
+@pg_only
+@pytest.mark.django_db
+def test_the_pending_list_of_new_entries_stays_short():
+    """The GIN index queues new entries in a list every search reads in full: it is merged
+    every 128 kB (migration 0013), not every 4 MB, so no search reads hundreds of its pages and
+    no reply pays a merge of them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = 'forum_search_document_idx'"
+        )
+        assert cursor.fetchone()[0] == ["gin_pending_list_limit=128"]
