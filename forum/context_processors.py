@@ -6,7 +6,7 @@ from functools import cache
 
 from django.http import HttpRequest
 
-from forum import pagecache, selectors
+from forum import selectors
 
 
 def notifications(request: HttpRequest) -> dict:
@@ -18,12 +18,6 @@ def notifications(request: HttpRequest) -> dict:
 
     @cache
     def unread_notifications() -> int:
-        # Kept under the content and reader versions: a new or read notification moves the
-        # reader's, a post hidden since (not counted) the content's.
-        return pagecache.for_reader(
-            user.pk,
-            "unread-notifications",
-            lambda: selectors.notification_unread_count(user=user),
-        )
+        return selectors.header_unread_count(user=user)
 
     return {"unread_notifications": unread_notifications}

@@ -460,6 +460,18 @@ def notification_unread_count(*, user: AnyUser) -> int:
     return notification_list(user=user).filter(read__isnull=True).count()
 
 
+def header_unread_count(*, user: AnyUser) -> int:
+    """notification_unread_count, kept for the member under the content and reader versions
+    (pagecache.for_reader, with the cache on): the header's count, which every signed-in page
+    shows. A new or read notification moves the reader's version, a post hidden since (no
+    longer counted) the content's, so the kept count is never one a count now would not give."""
+    if not policy.is_member(user):
+        return 0
+    return pagecache.for_reader(
+        user.pk, "unread-notifications", lambda: notification_unread_count(user=user)
+    )
+
+
 # The sync feed: threads, posts and members' public profiles in the order of their change keys
 # (forum.changes). Rows touched by one write share a key, so a position is (key, kind, id),
 # kind 0 for threads, 1 for posts and 2 for members: a total order that a cursor can resume

@@ -141,12 +141,13 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
             number=page[len(page) - 1].number,
             current=getattr(thread, "read_through", None),
         )
-        unread = selectors.notification_unread_count(user=user)
+        # The header's count, which also says whether anything on the page may be unread.
+        unread = selectors.header_unread_count(user=user)
         if unread and services.notifications_mark_read(
             user=user, post_ids=[post.pk for post in page]
         ):
-            unread = selectors.notification_unread_count(user=user)
-        context["unread_notifications"] = unread  # the header's count, counted once
+            unread = selectors.header_unread_count(user=user)  # under the moved version
+        context["unread_notifications"] = unread
     return render(request, "forum/thread.html", context)
 
 
