@@ -34,7 +34,7 @@ from django.core.cache import cache
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from forum import pagecache, policy, quotes
+from forum import pagecache, policy, quotes, selectors
 from forum.models import Post
 from forum.policy import AnyUser
 
@@ -60,8 +60,6 @@ def _key(
     thread_caps: policy.ThreadCapabilities,
     user: AnyUser,
 ) -> str:
-    from forum import selectors  # selectors imports this module's users; read lazily
-
     viewer = [
         _flags(astuple(caps)),
         _flags(astuple(thread_caps)),
@@ -87,11 +85,15 @@ def prepare(
     """Give each post of a page `viewer_caps` (forum.policy's answers for `user`, asked once
     here for the page) and, with the cache on, its stored article (`fragment`, None when not
     stored yet) and `fragment_key`: one cache read for the whole page. `thread_caps` are the
-    viewer's answers for the page's thread, as the page's context holds them."""
+    viewer's answers for the page's thread, as the page's context holds them. The posts come
+    from selectors.thread_page: the rows only an article shows are read here, for the posts
+    whose article is not stored (selectors.post_article_rows), so a page of stored articles
+    reads none of them."""
     posts = list(posts)
     timeout = pagecache.seconds()
     keys = {}
     version = pagecache.version() if timeout and posts else 0
+    selectors.quote_rows(posts)  # the key holds each quote's state
     for post in posts:
         post.viewer_caps = policy.post_capabilities(user, post)
         post.fragment = None
@@ -104,6 +106,7 @@ def prepare(
         found = cache.get_many(list(keys.values()))
         for post in posts:
             post.fragment = found.get(post.fragment_key)
+    selectors.post_article_rows([post for post in posts if post.fragment is None])
 
 
 def render(post: Post, context) -> SafeString:

@@ -24,6 +24,7 @@ from django.db.models import (
     TextField,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -160,12 +161,13 @@ def subscription_level(*, thread: Thread, user: AnyUser) -> str:
 
 
 def thread_for_reader(*, pk: int, user: AnyUser) -> Thread:
-    """The thread of a thread page with its category and author. For a member it also
+    """The thread of a thread page with its category (the page names no author of the
+    thread: it reads the author's id only, for the policy). For a member it also
     carries, in the same query, `read_through` (their read position, None when never opened),
     `subscription_level` (as subscription_level() answers) and `bookmarked` (as
     thread_bookmarked() answers), so the page neither asks for them nor writes a read position
     that has not moved. Raises Http404."""
-    qs = Thread.objects.select_related("category", "author")
+    qs = Thread.objects.select_related("category")
     if policy.can_follow(user):
         mine = {"user": user, "thread": OuterRef("pk")}
         qs = qs.annotate(
@@ -192,6 +194,10 @@ def post_queryset(user: AnyUser | None = None) -> QuerySet[Post]:
         "quotes__source__author",
         "quotes__source__thread",
     )
+    return _personal(qs, user)
+
+
+def _personal(qs: QuerySet[Post], user: AnyUser | None) -> QuerySet[Post]:
     if not policy.is_member(user):
         return qs
     mine = Reaction.objects.filter(post=OuterRef("pk"), user=user)
@@ -306,30 +312,56 @@ class PostNumberPaginator(Paginator):
     """A thread's pages by post number. Numbers are gap-free and every post keeps its place
     (placeholders included), so page k holds numbers (k-1)*n+1 to k*n: the count is the
     thread's `last_number` (no COUNT) and a page is an index range on (thread, number) (no
-    OFFSET), so the last page of a 2,000-post thread costs what page 1 costs."""
+    OFFSET), so the last page of a 2,000-post thread costs what page 1 costs. A page's posts
+    are read at once, each given `thread` as its thread (the policy reads post.thread for
+    every post)."""
 
     def __init__(self, thread: Thread, posts: QuerySet[Post], per_page: int):
         super().__init__(posts, per_page)
         self.posts = posts
-        self.last_number = thread.last_number
+        self.thread = thread
 
     @property
     def count(self) -> int:
-        return self.last_number
+        return self.thread.last_number
 
     def page(self, number) -> Page:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        posts = self.posts.filter(number__gt=bottom, number__lte=bottom + self.per_page)
+        posts = list(self.posts.filter(number__gt=bottom, number__lte=bottom + self.per_page))
+        for post in posts:
+            post.thread = self.thread
         return Page(posts, number, self)
 
 
 def thread_page(*, thread: Thread, user: AnyUser, page: str | int | None, per_page: int) -> Page:
-    """One page of `thread_posts`; out-of-range and malformed page numbers give the nearest
-    page, as Paginator.get_page does."""
-    return PostNumberPaginator(thread, thread_posts(thread=thread, user=user), per_page).get_page(
-        page
-    )
+    """One page of the thread's posts in order (out-of-range and malformed page numbers give
+    the nearest page, as Paginator.get_page does), for the thread page: each post with its
+    author, `thread` as its thread and what is personal to `user` (post_queryset's
+    annotations). What only a post's rendered article shows is left out, for
+    post_article_rows() to read for the posts whose article is not stored: its quotes
+    (quote_rows() reads them for the posts that quote) and what other apps show with it."""
+    posts = _personal(Post.objects.filter(thread=thread).select_related("author"), user)
+    return PostNumberPaginator(thread, posts.order_by("number"), per_page).get_page(page)
+
+
+def quote_rows(posts: list[Post]) -> None:
+    """The quotes of the posts that quote (the others have none to read), with their
+    sources: what quotes.viewer_states() reads. One query for the lot, none when no post
+    quotes, and none for a post that has them already."""
+    prefetch_related_objects([p for p in posts if "data-quote=" in p.html], "quotes__source")
+
+
+def post_article_rows(posts: list[Post]) -> None:
+    """What rendering the posts' articles (forum/_post.html) reads besides the post and its
+    author: their quotes' sources' authors and what other apps show with a post (forum.hooks'
+    prefetches, such as moderation's notices). A query per kind of row for the lot."""
+    if posts:
+        quote_rows(posts)
+        prefetch_related_objects(
+            [p for p in posts if "data-quote=" in p.html], "quotes__source__author"
+        )
+        prefetch_related_objects(posts, *(prefetch() for prefetch in hooks.post_prefetches))
 
 
 def posts_since(posts: QuerySet[Post], *, user: AnyUser, since) -> QuerySet[Post]:

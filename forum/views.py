@@ -108,9 +108,6 @@ def thread_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Htt
         page=request.GET.get("page"),
         per_page=settings.STOA["POSTS_PER_PAGE"],
     )
-    for post in page:
-        # One thread object for the page: the policy reads post.thread for every post.
-        post.thread = thread
     # What each post shows and offers is asked of forum.policy by the template
     # (post|capabilities:user), exactly as the API's serializer asks it.
     thread_caps = policy.thread_capabilities(user, thread)

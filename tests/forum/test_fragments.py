@@ -109,7 +109,7 @@ WRITE_SQL = re.compile(r"^\s*(INSERT|UPDATE|DELETE|BEGIN|SAVEPOINT)\b", re.IGNOR
 
 
 @pytest.mark.parametrize("per_page", [5, 20])
-def test_a_signed_in_thread_page_costs_five_queries_and_writes_nothing_when_nothing_moves(
+def test_a_signed_in_thread_page_costs_three_queries_and_writes_nothing_when_nothing_moves(
     per_page, settings, member, other_member, make_thread
 ):
     settings.STOA = {**settings.STOA, "POSTS_PER_PAGE": per_page}
@@ -119,11 +119,26 @@ def test_a_signed_in_thread_page_costs_five_queries_and_writes_nothing_when_noth
     with CaptureQueriesContext(connection) as ctx:
         html = page(reader, thread)
     # The user with whether they moderate (the session from the cache), the thread (with the
-    # read position and subscription), its posts, their notices, their quotes. The header's
-    # count is kept (selectors.header_unread_count).
-    assert len(ctx) == 5, [q["sql"] for q in ctx.captured_queries]
+    # read position and subscription), its posts. Their articles are stored, so nothing only
+    # an article shows is read (notices, quotes' authors), and the header's count is kept.
+    assert len(ctx) == 3, [q["sql"] for q in ctx.captured_queries]
     assert not [q["sql"] for q in ctx.captured_queries if WRITE_SQL.match(q["sql"])]
     assert html.count('class="post ') == per_page
+
+
+def test_a_stored_page_of_quoting_posts_reads_their_quotes_and_sources_only(
+    thread, member, other_member
+):
+    first = thread.posts.get(number=1)
+    body = f'[quote="{first.author.username}" post={first.pk}]\nFirst post.\n[/quote]\n\nAgreed.'
+    services.post_reply(author=other_member, thread=thread, body=body)
+    reader = signed_in(member)
+    page(reader, thread)
+    with CaptureQueriesContext(connection) as ctx:
+        html = page(reader, thread)
+    # The three above, and the quotes with their sources, whose states the key holds.
+    assert len(ctx) == 5, [q["sql"] for q in ctx.captured_queries]
+    assert f"{first.author.username} wrote:" in html
 
 
 def test_a_page_that_moves_the_read_position_or_settles_notifications_writes_them(

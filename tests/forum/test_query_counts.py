@@ -75,7 +75,7 @@ def queries(client, url: str) -> int:
 WEB = {
     "index": (2, 4),
     "category": (3, 5),
-    "thread": (7, 10),
+    "thread": (6, 9),
     "search": (7, 9),
     "profile": (7, 11),
     "notifications": (None, 4),
