@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import astuple
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.cache import cache
@@ -53,6 +52,12 @@ def _flags(values: Iterable[object]) -> str:
     return "".join("1" if value else "0" for value in values)
 
 
+def _answers(capabilities: policy.PostCapabilities | policy.ThreadCapabilities) -> str:
+    # Each answer in the order of the dataclass's fields, as dataclasses.astuple gives them,
+    # without its deep copy of every value (10 us a call, twice per post of a page).
+    return _flags(vars(capabilities).values())
+
+
 def _key(
     version: int,
     post: Post,
@@ -61,8 +66,8 @@ def _key(
     user: AnyUser,
 ) -> str:
     viewer = [
-        _flags(astuple(caps)),
-        _flags(astuple(thread_caps)),
+        _answers(caps),
+        _answers(thread_caps),
         _flags(
             (
                 policy.can_undelete_post(user, post),

@@ -239,3 +239,14 @@ def test_no_template_comment_leaks_into_a_page(thread, member):
         for url in ("/", thread.get_absolute_url(), thread.category.get_absolute_url()):
             html = client.get(url).content.decode()
             assert "{#" not in html and "#}" not in html and "{%" not in html, url
+
+
+def test_a_keys_answers_are_the_capabilities_in_field_order():
+    from dataclasses import astuple
+
+    from forum import policy
+
+    fields = policy.PostCapabilities.__dataclass_fields__
+    for i in range(len(fields)):
+        caps = policy.PostCapabilities(*(j == i for j in range(len(fields))))
+        assert fragments._answers(caps) == "".join("1" if v else "0" for v in astuple(caps))
