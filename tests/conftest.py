@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -56,6 +57,18 @@ def make_thread(category):
 @pytest.fixture
 def thread(member, make_thread):
     return make_thread(member)
+
+
+@pytest.fixture(autouse=True)
+def _throttle_clock_held(monkeypatch):
+    """Rate limits count in fixed windows (core.throttles). A test that makes a limit's worth of
+    requests failed whenever it ran across a minute's edge: the third of "3/min" opened a new
+    window and was let through (a CI run, test_reactions). Each test reads one instant; tests of
+    how windows pass give `now` or patch the clock themselves."""
+    from core import throttles
+
+    now = time.time()
+    monkeypatch.setattr(throttles, "clock", lambda: now)
 
 
 @pytest.fixture(autouse=True)
