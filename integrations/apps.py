@@ -11,7 +11,14 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Deliveries and integrations"
 
     def ready(self) -> None:
-        # System checks, the e-mails this app sends, and the task-failure signal handler.
-        from integrations import checks, emails, queue  # noqa: F401
+        # System checks, the e-mails this app sends, the task-failure signal handler, and the
+        # webhook endpoints' signals.
+        from django.db.models.signals import post_delete, post_save
+
+        from integrations import checks, emails, queue, webhooks  # noqa: F401
+        from integrations.models import WebhookEndpoint
 
         queue.connect_signals()
+        # emit() publishes only events that an active endpoint wants; what they want changes here.
+        for signal in (post_save, post_delete):
+            signal.connect(webhooks.forget_subscribed_events, sender=WebhookEndpoint)

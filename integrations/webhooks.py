@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
@@ -42,11 +44,49 @@ MAX_BACKOFF = timedelta(hours=6)
 USER_AGENT = "Stoa-Webhooks/1"
 
 
+# The events that some active endpoint subscribes to, in the shared cache.
+SUBSCRIBED_KEY = "webhooks:subscribed-events"
+# A bound on how long an answer can be stale: an endpoint saved while another process was
+# reading the old list could otherwise leave that list in the cache for good.
+SUBSCRIBED_SECONDS = 60
+
+
+def subscribed_events() -> frozenset[str]:
+    """What the active endpoints subscribe to, read from the shared cache (one query on a miss).
+
+    Most forums have no endpoint for most events, and a task's publish costs a reply about
+    1.5 ms, so emit() publishes only what someone receives. Saving or deleting an endpoint
+    forgets the answer once it commits (forget_subscribed_events, connected in apps.py).
+    Endpoints turned off by an update (after failures) are not forgotten at once: the stale
+    answer costs a fan-out that finds nobody."""
+    events = cache.get(SUBSCRIBED_KEY)
+    if events is None:
+        events = sorted(
+            {
+                event
+                for events_of in WebhookEndpoint.objects.filter(is_active=True).values_list(
+                    "events", flat=True
+                )
+                for event in events_of or []
+            }
+        )
+        cache.set(SUBSCRIBED_KEY, events, timeout=SUBSCRIBED_SECONDS)
+    return frozenset(events)
+
+
+def forget_subscribed_events(**kwargs: Any) -> None:
+    # After the commit: forgotten earlier, a concurrent emit could cache the list as it was.
+    transaction.on_commit(lambda: cache.delete(SUBSCRIBED_KEY))
+
+
 def emit(event: str, payload: dict[str, Any]) -> None:
     """Announce `event` to every endpoint subscribed to it, once the current transaction
-    commits. Costs the request no query: the worker finds the endpoints."""
+    commits. Costs the request no query: the worker finds the endpoints; the request only
+    skips the publish when no active endpoint wants the event (subscribed_events)."""
     if event not in WebhookEndpoint.Event.values:
         raise ValueError(f"unknown webhook event {event!r}")
+    if event not in subscribed_events():
+        return
     from integrations import tasks
 
     enqueue(tasks.webhook_fan_out, event, str(uuid.uuid4()), payload, timezone.now().isoformat())

@@ -12,8 +12,9 @@ are published, not run). Prints the median and p95 of each reply's wall time, it
 SQL statements' time and count, the commit, the after-commit callbacks (page-cache bumps, task
 publishes) and, with --phase, of any function (e.g. forum.services:refuse_repeat,
 accounts.auth:TokenAuthentication.authenticate_credentials). --profile prints cProfile's top
-functions instead. Compare revisions by running it from each one's worktree, in turns: the
-machine's load drifts. Not part of the test suite.
+functions instead; --statements times each SQL statement, by its first words. Compare
+revisions by running it from each one's worktree, in turns: the machine's load drifts.
+Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -82,6 +83,11 @@ def count_sql(execute, sql, params, many, context):
     finally:
         spent["sql"] += time.perf_counter() - started
         spent["sql statements"] += 1
+        if STATEMENTS:
+            spent["sql: " + " ".join(sql.split())[:70]] += time.perf_counter() - started
+
+
+STATEMENTS = False
 
 
 def main() -> None:
@@ -89,7 +95,10 @@ def main() -> None:
     parser.add_argument("--replies", type=int, default=200)
     parser.add_argument("--phase", action="append", default=[])
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--statements", action="store_true", help="time each SQL statement")
     options = parser.parse_args()
+    global STATEMENTS
+    STATEMENTS = options.statements
 
     BaseDatabaseWrapper._commit = timed("commit", BaseDatabaseWrapper._commit)  # type: ignore[method-assign]
     BaseDatabaseWrapper.run_and_clear_commit_hooks = timed(  # type: ignore[method-assign]

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import socket
+import time
 from datetime import timedelta
 
 import pytest
@@ -77,10 +78,10 @@ def test_a_reply_is_delivered_signed_to_subscribed_endpoints_only(
     loopback, receiver, other_member, thread
 ):
     hook, other = receiver(), receiver()
-    endpoint = WebhookEndpoint.objects.create(
+    endpoint = committed(WebhookEndpoint.objects.create)(
         url=hook.url + "/in", secret="topsecret", events=["post.created"]
     )
-    WebhookEndpoint.objects.create(url=other.url + "/in", events=["report.filed"])
+    committed(WebhookEndpoint.objects.create)(url=other.url + "/in", events=["report.filed"])
     reply = committed(services.post_reply)(author=other_member, thread=thread, body="Webhook!")
     (request,) = hook.requests
     assert other.requests == []
@@ -100,7 +101,7 @@ def test_a_reply_is_delivered_signed_to_subscribed_endpoints_only(
 
 def test_a_hidden_post_is_announced_without_its_text(loopback, receiver, moderator, thread):
     hook = receiver()
-    WebhookEndpoint.objects.create(url=hook.url, events=["post.hidden"])
+    committed(WebhookEndpoint.objects.create)(url=hook.url, events=["post.hidden"])
     committed(services.post_hide)(actor=moderator, post=thread.posts.get())
     body = json.loads(hook.requests[0]["body"])
     assert body["event"] == "post.hidden"
@@ -110,7 +111,7 @@ def test_a_hidden_post_is_announced_without_its_text(loopback, receiver, moderat
 
 def test_a_failed_attempt_is_scheduled_again_with_backoff(loopback, receiver, other_member, thread):
     hook = receiver(answers=[500])
-    WebhookEndpoint.objects.create(url=hook.url, events=["post.created"])
+    committed(WebhookEndpoint.objects.create)(url=hook.url, events=["post.created"])
     committed(services.post_reply)(author=other_member, thread=thread, body="Retry me")
     delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.response_status) == ("pending", 1, 500)
@@ -128,7 +129,7 @@ def test_a_failed_attempt_is_scheduled_again_with_backoff(loopback, receiver, ot
 
 def test_redirects_are_not_followed(loopback, receiver):
     hook = receiver(answers=[302])
-    endpoint = WebhookEndpoint.objects.create(url=hook.url, events=["post.created"])
+    endpoint = committed(WebhookEndpoint.objects.create)(url=hook.url, events=["post.created"])
     delivery = WebhookDelivery.objects.create(endpoint=endpoint, event="post.created", payload={})
     webhook_deliver.apply(args=[delivery.pk])
     delivery.refresh_from_db()
@@ -139,7 +140,7 @@ def test_redirects_are_not_followed(loopback, receiver):
 
 def test_after_a_day_of_failures_a_delivery_is_given_up(loopback, receiver):
     hook = receiver(answers=[503])
-    endpoint = WebhookEndpoint.objects.create(url=hook.url, events=["post.created"])
+    endpoint = committed(WebhookEndpoint.objects.create)(url=hook.url, events=["post.created"])
     delivery = WebhookDelivery.objects.create(
         endpoint=endpoint,
         event="post.created",
@@ -157,7 +158,9 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_its_owner_told(
 ):
     settings.WEBHOOK_DISABLE_AFTER = 3
     hook = receiver(answers=[500] * 10)
-    endpoint = WebhookEndpoint.objects.create(url=hook.url, events=["post.created"], owner=member)
+    endpoint = committed(WebhookEndpoint.objects.create)(
+        url=hook.url, events=["post.created"], owner=member
+    )
     for _ in range(3):
         delivery = WebhookDelivery.objects.create(
             endpoint=endpoint, event="post.created", payload={}
@@ -181,7 +184,7 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_its_owner_told(
 
 def test_a_target_that_turned_private_is_refused_at_delivery_time(receiver):
     hook = receiver()  # loopback, but not allowed in this test
-    endpoint = WebhookEndpoint.objects.create(url=hook.url, events=["post.created"])
+    endpoint = committed(WebhookEndpoint.objects.create)(url=hook.url, events=["post.created"])
     delivery = WebhookDelivery.objects.create(endpoint=endpoint, event="post.created", payload={})
     webhook_deliver.apply(args=[delivery.pk])
     delivery.refresh_from_db()
@@ -211,7 +214,7 @@ def test_a_name_that_rebinds_to_an_internal_address_is_still_sent_to_the_checked
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
-    endpoint = WebhookEndpoint.objects.create(
+    endpoint = committed(WebhookEndpoint.objects.create)(
         url=f"http://hooks.example.test:{checked.port}/hook", events=["post.created"]
     )
     delivery = WebhookDelivery.objects.create(endpoint=endpoint, event="post.created", payload={})
@@ -236,7 +239,9 @@ def test_member_joined_and_report_filed_are_announced(loopback, receiver, member
     from tests.factories import UserFactory
 
     hook = receiver()
-    WebhookEndpoint.objects.create(url=hook.url, events=["report.filed", "review.decided"])
+    committed(WebhookEndpoint.objects.create)(
+        url=hook.url, events=["report.filed", "review.decided"]
+    )
     reporter = UserFactory()
     committed(moderation_services.report_create)(
         reporter=reporter, post=thread.posts.get(), reason="spam"
@@ -244,3 +249,42 @@ def test_member_joined_and_report_filed_are_announced(loopback, receiver, member
     body = json.loads(hook.requests[0]["body"])
     assert body["event"] == "report.filed"
     assert body["data"]["report"]["reason"] == "spam"
+
+
+def test_an_event_no_active_endpoint_wants_is_not_published(other_member, thread, monkeypatch):
+    """A publish costs a reply about 1.5 ms: emit() skips events nobody receives, and an
+    endpoint saved or deleted is heard from the next write on."""
+    from integrations import tasks
+
+    published: list[str] = []
+    monkeypatch.setattr(
+        tasks.webhook_fan_out, "apply_async", lambda args, **kw: published.append(args[0])
+    )
+    reply = committed(services.post_reply)
+    committed(WebhookEndpoint.objects.create)(url="https://example.com/a", events=["report.filed"])
+    committed(WebhookEndpoint.objects.create)(
+        url="https://example.com/b", events=["post.created"], is_active=False
+    )
+    reply(author=other_member, thread=thread, body="Nobody listens yet.")
+    assert published == []
+
+    wanted = committed(WebhookEndpoint.objects.create)(
+        url="https://example.com/c", events=["post.created"]
+    )
+    reply(author=other_member, thread=thread, body="Now someone does.")
+    assert published == ["post.created"]
+
+    committed(wanted.delete)()
+    reply(author=other_member, thread=thread, body="And now nobody again.")
+    assert published == ["post.created"]
+
+
+def test_a_stale_list_of_subscribed_events_expires(monkeypatch):
+    """Forgetting runs after the commit; a list cached before it (another process read the
+    endpoints at that moment) lasts at most SUBSCRIBED_SECONDS."""
+    monkeypatch.setattr(webhooks, "SUBSCRIBED_SECONDS", 1)
+    assert webhooks.subscribed_events() == frozenset()
+    WebhookEndpoint.objects.create(url="https://example.com/a", events=["post.created"])
+    assert webhooks.subscribed_events() == frozenset()  # not committed: not forgotten yet
+    time.sleep(1.5)
+    assert webhooks.subscribed_events() == frozenset({"post.created"})
