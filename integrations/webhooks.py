@@ -59,19 +59,13 @@ def subscribed_events() -> frozenset[str]:
     forgets the answer once it commits (forget_subscribed_events, connected in apps.py).
     Endpoints turned off by an update (after failures) are not forgotten at once: the stale
     answer costs a fan-out that finds nobody."""
-    events = cache.get(SUBSCRIBED_KEY)
-    if events is None:
-        events = sorted(
-            {
-                event
-                for events_of in WebhookEndpoint.objects.filter(is_active=True).values_list(
-                    "events", flat=True
-                )
-                for event in events_of or []
-            }
-        )
-        cache.set(SUBSCRIBED_KEY, events, timeout=SUBSCRIBED_SECONDS)
-    return frozenset(events)
+
+    def active() -> list[str]:
+        listed = WebhookEndpoint.objects.filter(is_active=True).values_list("events", flat=True)
+        return sorted({event for events in listed for event in events or []})
+
+    events = cache.get_or_set(SUBSCRIBED_KEY, active, timeout=SUBSCRIBED_SECONDS)
+    return frozenset(events or ())
 
 
 def forget_subscribed_events(**kwargs: Any) -> None:
@@ -81,8 +75,9 @@ def forget_subscribed_events(**kwargs: Any) -> None:
 
 def emit(event: str, payload: dict[str, Any]) -> None:
     """Announce `event` to every endpoint subscribed to it, once the current transaction
-    commits. Costs the request no query: the worker finds the endpoints; the request only
-    skips the publish when no active endpoint wants the event (subscribed_events)."""
+    commits. The worker finds the endpoints; the request only reads which events have any
+    (subscribed_events: the cache, or one query when it has forgotten) and publishes nothing
+    that nobody wants."""
     if event not in WebhookEndpoint.Event.values:
         raise ValueError(f"unknown webhook event {event!r}")
     if event not in subscribed_events():
