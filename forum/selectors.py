@@ -7,6 +7,7 @@ import json
 from dataclasses import astuple, dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -431,7 +432,7 @@ def search_posts(
     no search until something readers see changes. The posts are read for each reader."""
     filters = filters or search.Filters()
     posts_qs = post_queryset(user) if full else _search_page_posts()
-    timeout = pagecache.seconds()
+    timeout = pagecache.seconds() if settings.STOA.get("SEARCH_KEEP_RESULTS", True) else 0
     key = ""
     if timeout:
         # The version is read before the search: a result made from rows a write is changing

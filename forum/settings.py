@@ -288,6 +288,10 @@ STOA = {
     # Signed-in readers' index, category and thread pages kept for them too (as long, keyed by
     # what is theirs); off, each of their views renders (from cached posts and rows).
     "READER_PAGE_CACHE": env.bool("READER_PAGE_CACHE", default=True),
+    # Search results (hits, titles, snippets) kept under the content version, as long: the same
+    # search again runs no statement until readers' content changes. A forum whose posts change
+    # every few seconds gains little from them and may turn them off.
+    "SEARCH_KEEP_RESULTS": env.bool("SEARCH_KEEP_RESULTS", default=True),
 }
 
 # Security. Production (DEBUG=False) gets HTTPS-only cookies, HSTS and redirects by default;

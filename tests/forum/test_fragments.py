@@ -250,3 +250,32 @@ def test_a_keys_answers_are_the_capabilities_in_field_order():
     for i in range(len(fields)):
         caps = policy.PostCapabilities(*(j == i for j in range(len(fields))))
         assert fragments._answers(caps) == "".join("1" if v else "0" for v in astuple(caps))
+
+
+def test_an_age_is_reused_within_its_minute_and_moves_on_with_the_clock(monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone, translation
+
+    created = timezone.now() - timedelta(hours=3, minutes=5)
+    worked_out = []
+    real = fragments.naturaltime
+
+    def counting(value):
+        worked_out.append(value)
+        return real(value)
+
+    monkeypatch.setattr(fragments, "naturaltime", counting)
+    fragments._age_this_minute.cache_clear()
+    assert fragments.age(created) == fragments.age(created) == "3\xa0hours ago"
+    assert len(worked_out) == 1  # the second view of the page reused it
+    with translation.override("de"):
+        assert fragments.age(created) != "3\xa0hours ago"  # each language its own
+    # Under a minute old the seconds count, and nothing is reused.
+    fresh = timezone.now() - timedelta(seconds=20)
+    assert fragments.age(fresh) == fragments.age(fresh)
+    assert len(worked_out) == 4
+    clock = fragments.time.time
+    monkeypatch.setattr(fragments.time, "time", lambda: clock() + 60)
+    fragments.age(created)
+    assert len(worked_out) == 5  # the next minute works it out again

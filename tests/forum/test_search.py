@@ -466,6 +466,18 @@ def test_readers_share_the_found_posts_and_get_their_own_page(
         assert reader.get(url).content.decode().count('class="result"') == 1
 
 
+def test_with_results_not_kept_every_search_runs_its_statement(kept, settings, member, make_thread):
+    from django.test import Client
+
+    settings.STOA = {**settings.STOA, "SEARCH_KEEP_RESULTS": False}
+    make_thread(member, title="Hill sprints", body="Hill sprints")
+    reader = Client()
+    reader.force_login(member)
+    url = reverse("forum:search") + "?q=hill"
+    first = searches(lambda: reader.get(url))  # the search and its headlines
+    assert first > 0 and searches(lambda: reader.get(url)) == first
+
+
 def test_a_members_repeat_search_is_their_stored_page(kept, member, make_thread):
     from django.test import Client
 
