@@ -233,7 +233,7 @@ def _readers_post_sql() -> dict[str, tuple[str, tuple[str, ...]]]:
     post, author = _column(Post, "id"), _column(Post, "author")
     reactions = quote(Reaction._meta.db_table)
     blocks = quote(Block._meta.db_table)
-    sql = {
+    sql: dict[str, tuple[str, tuple[str, ...]]] = {
         f"reacted_{kind}": (
             f"EXISTS (SELECT 1 FROM {reactions} WHERE {_column(Reaction, 'post')} = {post} "  # noqa: S608
             f"AND {_column(Reaction, 'user')} = %s AND {_column(Reaction, 'kind')} = %s)",
