@@ -197,9 +197,12 @@ def thread_for_reader(*, pk: int, user: AnyUser) -> Thread:
 # models' own table and column names, and compile to themselves.
 
 
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
 def _column(model, field: str) -> str:
-    quote = connection.ops.quote_name
-    return f"{quote(model._meta.db_table)}.{quote(model._meta.get_field(field).column)}"
+    return f"{_table(model)}.{connection.ops.quote_name(model._meta.get_field(field).column)}"
 
 
 @functools.cache
@@ -208,17 +211,17 @@ def _readers_thread_sql() -> dict[str, str]:
     return {
         "read_through": (
             f"SELECT {_column(ReadMarker, 'last_read_number')} FROM "  # noqa: S608 (names only)
-            f"{connection.ops.quote_name(ReadMarker._meta.db_table)} WHERE "
+            f"{_table(ReadMarker)} WHERE "
             f"{_column(ReadMarker, 'user')} = %s AND {_column(ReadMarker, 'thread')} = {thread}"
         ),
         "subscription_level": (
             f"COALESCE((SELECT {_column(Subscription, 'level')} FROM "  # noqa: S608
-            f"{connection.ops.quote_name(Subscription._meta.db_table)} WHERE "
+            f"{_table(Subscription)} WHERE "
             f"{_column(Subscription, 'user')} = %s AND "
             f"{_column(Subscription, 'thread')} = {thread}), %s)"
         ),
         "bookmarked": (
-            f"EXISTS (SELECT 1 FROM {connection.ops.quote_name(Bookmark._meta.db_table)} "  # noqa: S608
+            f"EXISTS (SELECT 1 FROM {_table(Bookmark)} "  # noqa: S608
             f"WHERE {_column(Bookmark, 'user')} = %s AND {_column(Bookmark, 'thread')} = {thread} "
             f"AND {_column(Bookmark, 'post')} IS NULL)"
         ),
@@ -229,10 +232,8 @@ def _readers_thread_sql() -> dict[str, str]:
 def _readers_post_sql() -> dict[str, tuple[str, tuple[str, ...]]]:
     """Each annotation of _personal: its SQL, whose parameters are the member's id and then
     the values given with it."""
-    quote = connection.ops.quote_name
     post, author = _column(Post, "id"), _column(Post, "author")
-    reactions = quote(Reaction._meta.db_table)
-    blocks = quote(Block._meta.db_table)
+    reactions, blocks = _table(Reaction), _table(Block)
     sql: dict[str, tuple[str, tuple[str, ...]]] = {
         f"reacted_{kind}": (
             f"EXISTS (SELECT 1 FROM {reactions} WHERE {_column(Reaction, 'post')} = {post} "  # noqa: S608
@@ -242,7 +243,7 @@ def _readers_post_sql() -> dict[str, tuple[str, tuple[str, ...]]]:
         for kind in Reaction.Kind.values
     }
     sql["bookmarked"] = (
-        f"EXISTS (SELECT 1 FROM {quote(Bookmark._meta.db_table)} "  # noqa: S608
+        f"EXISTS (SELECT 1 FROM {_table(Bookmark)} "  # noqa: S608
         f"WHERE {_column(Bookmark, 'user')} = %s AND {_column(Bookmark, 'post')} = {post})",
         (),
     )
