@@ -268,7 +268,10 @@ def test_a_search_is_one_statement_and_says_when_older_matches_are_left_out(
     def run(query: str):
         with CaptureQueriesContext(connection) as ctx:
             result = search.search(query=query, filters=search.Filters())
-        statements = [q["sql"] for q in ctx.captured_queries if "tsquery" in q["sql"]]
+        statements = [q["sql"] for q in ctx.captured_queries if "forum_postsearch" in q["sql"]]
+        # The query is parsed by the statement that sets the search's timeout, and only there.
+        parses = [q["sql"] for q in ctx.captured_queries if "websearch_to_tsquery" in q["sql"]]
+        assert len(parses) == 1 and "statement_timeout" in parses[0]
         return result, statements
 
     result, statements = run("plank")
