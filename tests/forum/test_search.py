@@ -56,6 +56,20 @@ def test_the_title_ranks_above_a_mention_in_the_text(member, make_thread):
     assert found("deadlift") == [titled.posts.get(number=1).pk, other.posts.get(number=1).pk]
 
 
+def test_a_post_about_the_words_ranks_above_a_newer_passing_mention(member, make_thread):
+    thread = make_thread(member, title="Weekly log", body="Rest day.")
+    about = services.post_reply(
+        author=member,
+        thread=thread,
+        body="Kettlebell swings: hinge, snap the hips. Kettlebell weight: start light. "
+        "A kettlebell swing is not a squat.",
+    )
+    passing = services.post_reply(author=member, thread=thread, body="Did a kettlebell class.")
+    Post.objects.filter(pk=about.pk).update(created=timezone.now() - timedelta(days=10))
+    search.rebuild()
+    assert found("kettlebell") == [about.pk, passing.pk]
+
+
 def test_quoted_text_is_not_indexed_for_the_post_that_quotes_it(member, other_member, thread):
     source = services.post_reply(author=other_member, thread=thread, body="zebra crossing drills")
     quoting = services.post_reply(
