@@ -27,8 +27,12 @@ TOKENIZER_FILE = "tokenizer.json"
 # Training-time only: each training post's score from an encoder fine-tuned without it (below).
 CROSSFIT_FILE = "crossfit.json"
 # Word pieces read per post. Long posts keep their start and their end, where a story's
-# question usually sits ("...anyway, should I get it looked at?").
-MAX_TOKENS = 256
+# question usually sits ("...anyway, should I get it looked at?"). The encoder's time grows
+# with the pieces it reads (0.1 ms each on this machine's two cores), and the longest posts it
+# reads set the detector's p95: at 192 rather than 256 the p95 went from 30 to 24-25 ms, and
+# the held-out scores rose a little (F1 0.890 -> 0.894, forum average precision 0.844 ->
+# 0.850, retrained); at 160 forum recall fell. The encoder was fine-tuned at 256.
+MAX_TOKENS = 192
 HEAD_SHARE = 3 / 4
 DIMENSIONS = 384
 # Threads per encoder call at run time: two halve a post's wait on a 2-core machine.

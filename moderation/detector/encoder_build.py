@@ -7,7 +7,7 @@ Steps, each measured on the held-out split before it was kept (README, "Sentence
 2. keep the word pieces that occur at least three times in the training posts, plus every single
    character, so any text still tokenizes (rare words fall back to smaller pieces): 20,366 of
    30,522 rows of the embedding table;
-3. keep 256 positions (``encoder.MAX_TOKENS``);
+3. keep ``encoder.MAX_TOKENS`` positions (the encoder of round 4 was built with 256);
 4. fine-tune the four layers to tell asks from other posts, on the training posts that pass the
    detector's gate, with their curated labels and the detector's weights (two passes, a logistic
    output on the mean-pooled vector; the output is dropped, the detector fits its own);
