@@ -133,8 +133,11 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         re.compile(
             r"\b(?:los(?:t|s|ing) (?:of )?(?:my |her |his )?(?:vision|sight|eyesight)|"
             r"went blind|can(?:'t|not) see (?:out of|anything)|sudden(?:ly)? (?:blind|blurr)"
-            r"|blind spots? (?:\w+ ){0,4}(?:vision|sight)|(?:vision|sight) (?:\w+ ){0,3}blind spots?"  # noqa: E501
-            r"|vision (?:(?:in|of|from) (?:my|his|her) (?:left |right )?eye )?(?:went|goes|going|turned) (?:\w+ )?(?:black|dark|out|grey|gray|blurry)"  # noqa: E501
+            r"|blind spots? (?:\w+ ){0,6}(?:vision|sight)|(?:vision|sight) (?:\w+ ){0,3}blind spots?"  # noqa: E501
+            # The vision itself going: "went dark", "keeps going dark", "had gone blurry".
+            r"|vision (?:(?:in|of|from) (?:my|his|her) (?:left |right )?eye )?"
+            r"(?:keeps |kept |has |had |have |is |was |started )?"
+            r"(?:went|goes|going|gone|turned|turning) (?:\w+ )?(?:black|dark|out|grey|gray|blurry)"
             r"|curtain (?:over|coming down|across)|can(?:'t|not) see properly"
             r"|part of (?:my|his|her) vision|flashes of light|flashing (?:lights|spots))"
         ),
@@ -180,7 +183,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         "suicidal thoughts",
         re.compile(
             r"\b(?:suicid(?:e|al)|kill(?:ing)? myself|end(?:ing)? my life|take my (?:own )?life|"
-            r"want(?:ed)? to die|don't want to (?:live|be alive)|self[- ]harm(?:ing)?|"
+            r"wan(?:t|ts|ted|na) to die|don't want to (?:live|be alive)|self[- ]harm(?:ing)?|"
             r"better off dead|thoughts (?:about|of) ending it|"
             r"better off without (?:me|him|her)|"
             r"(?:better off|easier for everyone) if (?:i|he|she) (?:wasn't|wasnt|weren't|was not|were not) "  # noqa: E501

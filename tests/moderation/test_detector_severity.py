@@ -38,6 +38,9 @@ def flags(text: str) -> list[str]:
         # Severe pain with no fall or accident, and a fall with no severe pain.
         "the pain is severe in my shin on every run, is it a stress fracture?",
         "fell off the bike last year, is my crooked posture from that?",
+        # Not the eye's vision going.
+        "my vision for the club keeps going in circles, how do I plan the season?",
+        "the screen keeps going dark when I log a run, is the app broken?",
     ],
 )
 def test_red_flag_words_out_of_context_are_not_urgent(text):
@@ -53,6 +56,10 @@ def test_red_flag_words_out_of_context_are_not_urgent(text):
         ("my chest tightens up whenever I bench heavy", "chest_pain"),
         ("the vision in my left eye went dark for a minute during my run", "vision_loss"),
         ("blind spots take over my vision after I swim", "vision_loss"),
+        ("blind spots that seem to take over my vision after a swim", "vision_loss"),
+        ("got hit in the head and now his vision keeps going dark", "vision_loss"),
+        ("while stretching the vision in her left eye had gone blurry", "vision_loss"),
+        ("my son keeps saying he wants to die since his injury", "suicidal"),
         ("my mouth was falling on one side after the race", "stroke"),
         ("honestly everyone would be better off if I wasn't here", "suicidal"),
         ("for the last week my left arm has felt weak and useless in the gym", "limb_numbness"),
