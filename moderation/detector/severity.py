@@ -183,6 +183,8 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         "suicidal thoughts",
         re.compile(
             r"\b(?:suicid(?:e|al)|kill(?:ing)? myself|end(?:ing)? my life|take my (?:own )?life|"
+            # A person, not a device ("my watch battery wants to die by mile 20").
+            r"(?<!battery )(?<!watch )(?<!phone )(?<!garmin )(?<!car )(?<!laptop )"
             r"wan(?:t|ts|ted|na) to die|don't want to (?:live|be alive)|self[- ]harm(?:ing)?|"
             r"better off dead|thoughts (?:about|of) ending it|"
             r"better off without (?:me|him|her)|"

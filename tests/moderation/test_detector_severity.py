@@ -38,9 +38,8 @@ def flags(text: str) -> list[str]:
         # Severe pain with no fall or accident, and a fall with no severe pain.
         "the pain is severe in my shin on every run, is it a stress fracture?",
         "fell off the bike last year, is my crooked posture from that?",
-        # Not the eye's vision going.
-        "my vision for the club keeps going in circles, how do I plan the season?",
-        "the screen keeps going dark when I log a run, is the app broken?",
+        # A device, not a person.
+        "my watch battery wants to die by mile 20 and my knee aches, is the knee a worry?",
     ],
 )
 def test_red_flag_words_out_of_context_are_not_urgent(text):
