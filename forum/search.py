@@ -481,7 +481,8 @@ def _pg_search(query: str, filters: Filters, after, limit: int) -> Result:
             f" set_config('enable_seqscan', 'off', true), {_PG_PARSE}",
             [str(int(_setting("SEARCH_TIMEOUT_MS", 2000))), query],
         )
-        sql, params = _pg_plan(cursor.fetchone()[2], filters, after, limit)
+        *_, tsquery = cursor.fetchone()
+        sql, params = _pg_plan(tsquery, filters, after, limit)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     hits = [Hit(post_id=pk, score=score) for pk, score, _ in rows[:limit]]
@@ -497,7 +498,8 @@ def pg_explain(*, query: str, filters: Filters | None = None, limit: int = 20) -
             cursor.execute(
                 f"SELECT set_config('enable_seqscan', 'off', true), {_PG_PARSE}", [query]
             )
-            sql, params = _pg_plan(cursor.fetchone()[1], filters or Filters(), None, limit)
+            *_, tsquery = cursor.fetchone()
+            sql, params = _pg_plan(tsquery, filters or Filters(), None, limit)
             cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         transaction.set_rollback(True)
