@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+import functools
+
+from django.contrib.auth.models import AbstractUser, Group
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -110,6 +112,36 @@ class User(AbstractUser):
         """Fill `is_moderator` from a query that read the user with `in_moderators_group()`:
         the session's and the API token's user come with it, so no page asks for it again."""
         self.__dict__["is_moderator"] = self.is_active and (self.is_superuser or in_group)
+
+
+def with_moderates(pk: int) -> User | None:
+    """The user `pk` with `moderates` (whether they are in the Moderators group) read in the
+    same query, as `in_moderators_group()` gives it; None if there is none.
+
+    One fixed statement: the session's user is read on every signed-in request, and having
+    the ORM build the annotated query each time cost about 3 ms of CPU a request (measured in
+    process; the statement itself about 0.4 ms), more than the rest of a minimal page."""
+    found = list(User.objects.raw(_with_moderates_sql(), [MODERATORS_GROUP, pk]))
+    return found[0] if found else None
+
+
+@functools.cache
+def _with_moderates_sql() -> str:
+    qn = connection.ops.quote_name
+    through = User.groups.through
+
+    def col(model: type[models.Model], name: str) -> str:
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field) and field.column
+        return qn(field.column)
+
+    # Names from the models' metadata, quoted; the values are parameters.
+    return (
+        f"SELECT u.*, EXISTS (SELECT 1 FROM {qn(through._meta.db_table)} ug"  # noqa: S608
+        f" JOIN {qn(Group._meta.db_table)} g ON g.{col(Group, 'id')} = ug.{col(through, 'group')}"
+        f" WHERE ug.{col(through, 'user')} = u.{col(User, 'id')} AND g.{col(Group, 'name')} = %s)"
+        f" AS moderates FROM {qn(User._meta.db_table)} u WHERE u.{col(User, 'id')} = %s"
+    )
 
 
 def in_moderators_group(user_id: str = "pk") -> Exists:

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from rest_framework.throttling import BaseThrottle
 
-from accounts.models import User, in_moderators_group
+from accounts.models import User, with_moderates
 from core import cache as shared_cache
 from core import throttles
 
@@ -245,10 +245,13 @@ class SignInLimitBackend(ModelBackend):
         """The session's user (ModelBackend's get_user), read with whether they moderate:
         forum.policy asks it on every page, and it was a query of its own."""
         try:
-            user = User.objects.annotate(moderates=in_moderators_group()).get(pk=user_id)
-        except User.DoesNotExist:
+            pk = User._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None  # a session from before a change of key type, or forged
+        user = with_moderates(pk)
+        if user is None:
             return None
-        user.know_moderator(in_group=user.moderates)
+        user.know_moderator(in_group=bool(user.moderates))  # SQLite gives 0 or 1
         return user if self.user_can_authenticate(user) else None
 
 

@@ -39,6 +39,26 @@ def test_member_is_not_moderator(member):
     assert not member.is_moderator
 
 
+def test_the_session_user_comes_with_whether_they_moderate_in_one_query(
+    member, moderator, django_assert_num_queries
+):
+    from accounts.signin import SignInLimitBackend
+
+    backend = SignInLimitBackend()
+    admin = UserFactory(is_superuser=True)
+    inactive = UserFactory(is_active=False)
+    for user, moderates in ((member, False), (moderator, True), (admin, True)):
+        with django_assert_num_queries(1):
+            read = backend.get_user(str(user.pk))
+            assert read is not None and read.pk == user.pk
+            assert read.username == user.username and read.password == user.password
+            assert read.is_moderator is moderates
+    assert backend.get_user(str(inactive.pk)) is None
+    assert backend.get_user(str(admin.pk + 1000)) is None
+    assert backend.get_user("1; DROP TABLE accounts_user") is None
+    assert backend.get_user("") is None
+
+
 def _signup(client, username, email):
     return committed(client.post)(
         reverse("accounts:signup"),
