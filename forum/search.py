@@ -143,7 +143,16 @@ VALUES (%s, %s, %s, %s, %s,
 ON CONFLICT (post_id) DO UPDATE SET
     thread_id = EXCLUDED.thread_id, category_id = EXCLUDED.category_id,
     author_id = EXCLUDED.author_id, created = EXCLUDED.created, document = EXCLUDED.document
+WHERE (forum_postsearch.thread_id, forum_postsearch.category_id, forum_postsearch.author_id,
+       forum_postsearch.created, forum_postsearch.document)
+      IS DISTINCT FROM
+      (EXCLUDED.thread_id, EXCLUDED.category_id, EXCLUDED.author_id, EXCLUDED.created,
+       EXCLUDED.document)
 """
+# The WHERE leaves a row that would not change alone: a re-index of a forum whose index is
+# current rewrote every row, which left as many dead rows as live ones, and a common word's
+# search, walking the date index, read nearly twice the pages until vacuum came (23,906 pages
+# against 13,027 for "squat tempo" at 1M posts).
 
 _SQLITE_UPSERT = """
 INSERT INTO forum_postsearch (post_id, thread_id, category_id, author_id, created, document)
@@ -312,8 +321,13 @@ def after_bulk_write() -> None:
                 )
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT gin_clean_pending_list('forum_search_document_idx')")
-        cursor.execute("ANALYZE forum_postsearch")
+        if connection.in_atomic_block:
+            cursor.execute("SELECT gin_clean_pending_list('forum_search_document_idx')")
+            cursor.execute("ANALYZE forum_postsearch")
+        else:
+            # Outside a transaction (the command, the workers' last batch), VACUUM does both
+            # and also clears the dead rows a re-index that changed rows leaves behind.
+            cursor.execute("VACUUM (ANALYZE) forum_postsearch")
 
 
 # --- queries ---------------------------------------------------------------------------------
