@@ -333,6 +333,24 @@ def test_search_page_shows_highlighted_results_and_a_next_link(client, member, m
     assert len(second.context["page"].posts) == 3
 
 
+def test_a_search_result_links_the_post_and_escapes_everything_but_the_marks(
+    client, member, make_thread
+):
+    member.display_name = '<img src=x onerror="alert(1)">Ann'
+    member.save()
+    thread = make_thread(member, title="<b>Tempo</b> & pace", body="First post.")
+    post = services.post_reply(author=member, thread=thread, body="Tempo runs <script>x</script>")
+    Post.objects.filter(pk=post.pk).update(created=timezone.now().replace(2025, 3, 7, 12))
+    search.post_changed(post=Post.objects.get(pk=post.pk))
+    page = client.get(reverse("forum:search"), {"q": "tempo runs"}).content.decode()
+    result = page[page.index('<article class="result">') :].split("</article>")[0]
+    assert f'<a href="{post.get_absolute_url()}">' in result
+    assert "&lt;b&gt;<mark>Tempo</mark>&lt;/b&gt; &amp; pace #2</a>" in result
+    assert "by &lt;img src=x onerror=&quot;alert(1)&quot;&gt;Ann, 7 Mar 2025</span>" in result
+    assert "<mark>Tempo</mark> <mark>runs</mark>" in result
+    assert "<script>" not in page and "<img" not in page
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
