@@ -92,6 +92,15 @@ API = {
 }
 
 
+def expected(table: dict, name: str) -> tuple:
+    counts = table[name]
+    if name == "search" and connection.vendor != "postgresql":
+        # SQLite: no statement timeout to set and parse with, headlines written in Python,
+        # and one look for the FTS5 table (forum.search): one query fewer.
+        return tuple(None if n is None else n - 1 for n in counts)
+    return counts
+
+
 @pytest.mark.parametrize("name", WEB)
 def test_every_page_costs_the_same_queries_at_two_page_sizes(name, forum, member, settings):
     counts = {}
@@ -104,7 +113,7 @@ def test_every_page_costs_the_same_queries_at_two_page_sizes(name, forum, member
             queries(anonymous, url) if WEB[name][0] is not None else None,
             queries(signed_in, url),
         )
-    assert counts == {size: WEB[name] for size in SIZES}
+    assert counts == {size: expected(WEB, name) for size in SIZES}
 
 
 @pytest.mark.parametrize("name", API)
@@ -116,4 +125,4 @@ def test_every_api_list_costs_the_same_queries_at_two_page_sizes(name, forum, me
             queries(Client(), url) if API[name][0] is not None else None,
             queries(bearer(member), url),
         )
-    assert counts == {size: API[name] for size in SIZES}
+    assert counts == {size: expected(API, name) for size in SIZES}

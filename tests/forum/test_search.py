@@ -56,6 +56,8 @@ def test_the_title_ranks_above_a_mention_in_the_text(member, make_thread):
     assert found("deadlift") == [titled.posts.get(number=1).pk, other.posts.get(number=1).pk]
 
 
+@pg_only  # ts_rank counts the words; SQLite's bm25 favours the short post, and in a forum of
+# three posts, where the word is in most of them, gives it no weight at all
 def test_a_post_about_the_words_ranks_above_a_newer_passing_mention(member, make_thread):
     thread = make_thread(member, title="Weekly log", body="Rest day.")
     about = services.post_reply(
